@@ -1,0 +1,55 @@
+# ertag: the two commands a newcomer needs.
+#   make run    set everything up, then annotate examples/ with the shipped default models
+#   make test   set everything up, then run the whole test suite (what CI runs)
+# Both are idempotent: set-up steps leave a stamp and are skipped when nothing changed.
+
+SHELL := /bin/bash
+VENV := .venv
+PYTHON ?= python3
+TORCH_VERSION := 2.4.0
+STAMP := $(VENV)/.torch-$(TORCH_VERSION)
+
+# torch-sys finds libtorch inside the project's virtual environment (no download);
+# build.rs embeds its path as an rpath, so the binary runs without LD_LIBRARY_PATH.
+export VIRTUAL_ENV := $(CURDIR)/$(VENV)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export LIBTORCH_USE_PYTORCH := 1
+
+BIN := target/release/ertag
+NER_MODEL := models/ner
+
+.PHONY: run test setup build check fmt clippy segment-eval clean-venv
+
+run: build
+	@if [ ! -f $(NER_MODEL)/config.json ]; then \
+	  echo "ertag: no shipped default NER model yet ($(NER_MODEL)/ is empty: issue 4 trains it)."; \
+	  echo "ertag: 'annotate' needs it; meanwhile, the segmentation stage on examples/:"; \
+	  $(BIN) segment examples/ -o target/examples.segmented.jsonl && \
+	  echo "ertag: wrote target/examples.segmented.jsonl"; \
+	  exit 1; \
+	fi
+	$(BIN) annotate examples/ -o target/examples.annotated.jsonl
+
+setup: $(STAMP)
+
+$(STAMP):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check torch==$(TORCH_VERSION)
+	touch $@
+
+build: setup
+	cargo build --release --locked
+
+test: setup check
+	cargo test --locked
+
+check: setup
+	cargo fmt --check
+	cargo clippy --locked --all-targets -- -D warnings
+
+# Sentence-boundary precision/recall on CoNLL-2003 dev rebuilt as raw text (figure in the README).
+segment-eval: setup
+	cargo test --locked --release --test segmentation -- --nocapture
+
+clean-venv:
+	rm -rf $(VENV)

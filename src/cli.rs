@@ -1,0 +1,254 @@
+//! Command-line interface: argument definitions (clap derive) and dispatch to the library.
+//! `main.rs` only calls [`main`]; every command's logic lives in [`crate::commands`].
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
+use crate::error::{Diagnostics, Error};
+use crate::formats::{ConllOptions, Format, Options};
+use crate::tags::TagScheme;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ertag",
+    version,
+    about = "Entity and relation tagger for news",
+    long_about = "Entity and relation tagger for news: a transformer NER model, a relation \
+                  classifier over entity pairs, and an evaluation harness.\n\n\
+                  Offsets everywhere are Unicode code-point offsets, end-exclusive.",
+    after_help = "Examples:\n  ertag convert eng.testb --from conll --scheme iob1 -o test.jsonl\n  \
+                  ertag segment examples/ -o segmented.jsonl\n  ertag info"
+)]
+pub struct Cli {
+    /// Threads for the model (intra-op); default: all cores.
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Annotate documents with entities and relations.
+    #[command(after_help = "Example:\n  ertag annotate examples/ -o annotated.jsonl")]
+    Annotate(AnnotateArgs),
+    /// Score predictions against gold annotations.
+    #[command(after_help = "Example:\n  ertag eval --gold gold.jsonl --pred pred.jsonl")]
+    Eval(EvalArgs),
+    /// Train or fine-tune a model.
+    #[command(subcommand)]
+    Train(TrainCommand),
+    /// Convert annotated documents between formats.
+    #[command(after_help = "Examples:\n  \
+        ertag convert ../shared/data/conll2003/iob2/dev.txt -o dev.jsonl\n  \
+        ertag convert dev.jsonl --to conll --scheme bioes -o dev.bioes\n  \
+        ertag convert export.json --from label-studio --to brat -o brat_dir/\n  \
+        ertag convert corpus/ --from brat -o corpus.jsonl --strict")]
+    Convert(ConvertArgs),
+    /// Split documents into sentences and word tokens (character offsets), as JSON Lines.
+    #[command(after_help = "Example:\n  ertag segment examples/ -o segmented.jsonl")]
+    Segment(SegmentArgs),
+    /// Check or show a relation schema.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+    /// Show the runtime: libtorch, threads, devices.
+    Info,
+}
+
+/// Where documents come from, in which format.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Input file or directory (`-` for standard input).
+    pub input: PathBuf,
+    /// Input format; guessed from the path when left out.
+    #[arg(long, value_enum)]
+    pub from: Option<Format>,
+    /// CoNLL: tag scheme of the input (or of the output when writing CoNLL).
+    #[arg(long, value_enum, default_value_t = TagScheme::Iob2)]
+    pub scheme: TagScheme,
+    /// CoNLL: 1-based column holding the tags; default the last column.
+    #[arg(long, value_name = "N")]
+    pub tag_column: Option<usize>,
+    /// Refuse input that would need repairing or would lose annotations, instead of warning.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output file or directory (`-` for standard output).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Output format; guessed from the output path, default jsonl.
+    #[arg(long, value_enum)]
+    pub to: Option<Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct SegmentArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output JSON Lines file (`-` for standard output).
+    #[arg(short, long, default_value = "-")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct AnnotateArgs {
+    /// Input files or directories.
+    pub inputs: Vec<PathBuf>,
+    /// Output file.
+    #[arg(short, long, default_value = "-")]
+    pub output: PathBuf,
+    /// NER model directory (Hugging Face format).
+    #[arg(long)]
+    pub ner_model: Option<PathBuf>,
+    /// Relation model directory.
+    #[arg(long)]
+    pub relation_model: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Gold annotations.
+    #[arg(long)]
+    pub gold: PathBuf,
+    /// Predicted annotations.
+    #[arg(long)]
+    pub pred: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrainCommand {
+    /// Train a named-entity model.
+    #[command(
+        after_help = "Example:\n  ertag train ner --train train.txt --dev dev.txt --base minilm/ --out models/ner"
+    )]
+    Ner(TrainArgs),
+    /// Train a relation classifier.
+    #[command(
+        after_help = "Example:\n  ertag train relations --schema schema.json --train t.jsonl --dev d.jsonl --base minilm/ --out models/rel"
+    )]
+    Relations(TrainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[arg(long)]
+    pub train: PathBuf,
+    #[arg(long)]
+    pub dev: PathBuf,
+    /// Backbone model directory (Hugging Face format).
+    #[arg(long)]
+    pub base: PathBuf,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Relation schema (relations only).
+    #[arg(long)]
+    pub schema: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Validate a schema file and explain its mistakes.
+    #[command(after_help = "Example:\n  ertag schema check models/geopolitics.schema.json")]
+    Check { file: PathBuf },
+    /// Print a schema in readable form.
+    #[command(after_help = "Example:\n  ertag schema show models/geopolitics.schema.json")]
+    Show { file: PathBuf },
+}
+
+impl InputArgs {
+    pub fn format(&self) -> crate::Result<Format> {
+        match self.from {
+            Some(f) => Ok(f),
+            None => Format::detect(&self.input).ok_or_else(|| {
+                Error::Usage(format!(
+                    "{}: cannot guess the format; name it with --from",
+                    self.input.display()
+                ))
+            }),
+        }
+    }
+
+    pub fn options(&self) -> Options {
+        Options {
+            conll: ConllOptions {
+                tag_column: self.tag_column.map(|c| c.saturating_sub(1)),
+                scheme: self.scheme,
+            },
+        }
+    }
+}
+
+/// Parse the command line, run the command, print errors and warnings, and give the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        tch::set_num_threads(n as i32);
+    }
+    let mut diag = Diagnostics::default();
+    let result = run(cli.command, &mut diag);
+    commands::print_warnings(&diag);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn run(command: Command, diag: &mut Diagnostics) -> crate::Result<()> {
+    match command {
+        Command::Convert(args) => commands::convert::run(&args, diag),
+        Command::Segment(args) => commands::segment::run(&args, diag),
+        Command::Info => {
+            commands::info::print();
+            Ok(())
+        }
+        Command::Annotate(_) => Err(Error::NotBuilt {
+            what: "ertag annotate",
+            detail: "it needs the NER model (issue 4) and ships with batch annotation (issue 8)",
+        }),
+        Command::Eval(_) => Err(Error::NotBuilt {
+            what: "ertag eval",
+            detail: "the evaluation harness is issue 3",
+        }),
+        Command::Train(TrainCommand::Ner(_)) => Err(Error::NotBuilt {
+            what: "ertag train ner",
+            detail: "NER training is issue 4",
+        }),
+        Command::Train(TrainCommand::Relations(_)) => Err(Error::NotBuilt {
+            what: "ertag train relations",
+            detail: "the relation classifier is issue 5",
+        }),
+        Command::Schema(_) => Err(Error::NotBuilt {
+            what: "ertag schema",
+            detail: "relation schemas come with the relation classifier (issue 5)",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn unbuilt_commands_say_so() {
+        let cli = Cli::try_parse_from(["ertag", "eval", "--gold", "g", "--pred", "p"]).unwrap();
+        let err = run(cli.command, &mut Diagnostics::default()).unwrap_err();
+        assert!(err.to_string().contains("not built yet"), "{err}");
+    }
+}

@@ -1,0 +1,267 @@
+//! Reading and writing annotated documents in the formats users have.
+//!
+//! Each format is one module. Single-file formats expose
+//! `parse(text, &Location, &Options, &mut Diagnostics) -> Result<Vec<Document>>` and
+//! `write(&[Document], &Options, &mut Diagnostics) -> Result<String>`; directory formats (plain
+//! text, brat) read and write a folder. [`read`] and [`write`] dispatch on [`Format`] and check
+//! every document read ([`check`]), so a malformed input is an error that names file, line or
+//! document, never a silently wrong annotation.
+
+pub mod brat;
+pub mod conll;
+pub mod conll04;
+pub mod doccano;
+pub mod jsonl;
+pub mod label_studio;
+pub mod text;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::document::Document;
+use crate::error::{read_to_string, Diagnostics, Error, Location, Result};
+use crate::tags::TagScheme;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Format {
+    /// ertag's own JSON Lines, one document per line.
+    Jsonl,
+    /// Plain text: a file is a document, a directory holds many (`.txt`, recursive).
+    Text,
+    /// CoNLL column files (IOB1, IOB2 or BIOES tags; `-DOCSTART-` separates documents).
+    Conll,
+    /// brat standoff: a directory of `.txt` + `.ann` pairs (T and R lines).
+    Brat,
+    /// CoNLL04 in the SpERT JSON layout (read only).
+    Conll04,
+    /// doccano JSONL export (sequence labelling or relation extraction projects).
+    Doccano,
+    /// Label Studio JSON export (labels and relations).
+    LabelStudio,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Text => "text",
+            Format::Conll => "conll",
+            Format::Brat => "brat",
+            Format::Conll04 => "conll04",
+            Format::Doccano => "doccano",
+            Format::LabelStudio => "label-studio",
+        }
+    }
+
+    pub fn can_write(self) -> bool {
+        self != Format::Conll04
+    }
+
+    /// Directory formats write a folder rather than one file.
+    pub fn is_directory(self) -> bool {
+        matches!(self, Format::Text | Format::Brat)
+    }
+
+    /// Guess the format of an existing path: a directory with `.ann` files is brat, any other
+    /// directory plain text; files go by extension. doccano and Label Studio exports look like
+    /// ordinary JSON(L), so they are never guessed: name them with `--from`.
+    pub fn detect(path: &Path) -> Option<Format> {
+        if path.is_dir() {
+            let has_ann = walk_files(path)
+                .ok()?
+                .iter()
+                .any(|p| p.extension().is_some_and(|e| e == "ann"));
+            return Some(if has_ann { Format::Brat } else { Format::Text });
+        }
+        let name = path.file_name()?.to_string_lossy().to_lowercase();
+        let ext = name.rsplit('.').next().unwrap_or("");
+        match ext {
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "txt" if name.contains("conll") => Some(Format::Conll),
+            "txt" => Some(Format::Text),
+            "conll" | "iob" | "iob1" | "iob2" | "bio" | "bioes" | "testa" | "testb" | "train" => {
+                Some(Format::Conll)
+            }
+            "json" if name.starts_with("conll04") => Some(Format::Conll04),
+            _ => None,
+        }
+    }
+}
+
+/// Options that some formats need.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub conll: ConllOptions,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConllOptions {
+    /// 0-based column holding the entity tags; `None` means the last column.
+    pub tag_column: Option<usize>,
+    /// Tag scheme of the input (reading) or the output (writing).
+    pub scheme: TagScheme,
+}
+
+impl Default for ConllOptions {
+    fn default() -> Self {
+        ConllOptions {
+            tag_column: None,
+            scheme: TagScheme::Iob2,
+        }
+    }
+}
+
+/// Read every document at `path` (a file, a directory, or `-` for standard input).
+pub fn read(
+    path: &Path,
+    format: Format,
+    opts: &Options,
+    diag: &mut Diagnostics,
+) -> Result<Vec<Document>> {
+    let loc = Location::file(path);
+    let docs = match format {
+        Format::Text => text::read(path, diag)?,
+        Format::Brat => brat::read_dir(path, diag)?,
+        _ => {
+            let content = if path.as_os_str() == "-" {
+                let mut buf = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                    .map_err(|e| Error::io(path, e))?;
+                crate::error::utf8(buf, &loc)?
+            } else {
+                read_to_string(path)?
+            };
+            match format {
+                Format::Jsonl => jsonl::parse(&content, &loc, opts, diag)?,
+                Format::Conll => conll::parse(&content, &loc, opts, diag)?,
+                Format::Conll04 => conll04::parse(&content, &loc, opts, diag)?,
+                Format::Doccano => doccano::parse(&content, &loc, opts, diag)?,
+                Format::LabelStudio => label_studio::parse(&content, &loc, opts, diag)?,
+                Format::Text | Format::Brat => unreachable!(),
+            }
+        }
+    };
+    check(&docs, &loc)?;
+    Ok(docs)
+}
+
+/// Write `docs` to `path` (a file, `-` for standard output, or a directory for text and brat).
+pub fn write(
+    docs: &[Document],
+    path: &Path,
+    format: Format,
+    opts: &Options,
+    diag: &mut Diagnostics,
+) -> Result<()> {
+    let content = match format {
+        Format::Text => return text::write_dir(docs, path),
+        Format::Brat => return brat::write_dir(docs, path, diag),
+        Format::Jsonl => jsonl::write(docs, opts, diag)?,
+        Format::Conll => conll::write(docs, opts, diag)?,
+        Format::Doccano => doccano::write(docs, opts, diag)?,
+        Format::LabelStudio => label_studio::write(docs, opts, diag)?,
+        Format::Conll04 => {
+            return Err(Error::Usage(
+                "conll04 (SpERT JSON) is an input format only; write jsonl instead".into(),
+            ))
+        }
+    };
+    if path.as_os_str() == "-" {
+        std::io::Write::write_all(&mut std::io::stdout().lock(), content.as_bytes())
+            .map_err(|e| Error::io(path, e))
+    } else {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        std::fs::write(path, content).map_err(|e| Error::io(path, e))
+    }
+}
+
+/// Every document must be internally consistent and ids unique across the input.
+pub fn check(docs: &[Document], loc: &Location) -> Result<()> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, doc) in docs.iter().enumerate() {
+        if let Some(problem) = doc.problems().into_iter().next() {
+            return Err(Error::input(&loc.in_doc(&doc.id), problem));
+        }
+        if let Some(first) = seen.insert(doc.id.as_str(), i) {
+            return Err(Error::input(
+                &loc.in_doc(&doc.id),
+                format!(
+                    "document id is used twice (documents {} and {})",
+                    first + 1,
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// All files under `dir`, recursively, sorted so that output order never depends on the
+/// file system.
+pub fn walk_files(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+            let entry = entry.map_err(|e| Error::io(&d, e))?;
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Turn a document id into a file name that stays inside the output folder: path separators,
+/// `..`, control characters and other unsafe characters become `_`.
+pub fn safe_file_stem(id: &str) -> String {
+    let mut s: String = id
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    while s.starts_with('.') {
+        s.replace_range(0..1, "_");
+    }
+    if s.is_empty() {
+        s.push('_');
+    }
+    s.truncate(200);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_stems_cannot_escape() {
+        assert_eq!(safe_file_stem("../../etc/passwd"), "_._.._etc_passwd");
+        assert_eq!(safe_file_stem("/abs/x"), "_abs_x");
+        assert_eq!(safe_file_stem(""), "_");
+        assert_eq!(safe_file_stem("reuters-001"), "reuters-001");
+        assert!(!safe_file_stem("..").starts_with('.'));
+    }
+
+    #[test]
+    fn detect_by_extension() {
+        assert_eq!(Format::detect(Path::new("a.jsonl")), Some(Format::Jsonl));
+        assert_eq!(Format::detect(Path::new("eng.testb")), Some(Format::Conll));
+        assert_eq!(
+            Format::detect(Path::new("conll04_dev.json")),
+            Some(Format::Conll04)
+        );
+        assert_eq!(Format::detect(Path::new("export.json")), None);
+    }
+}

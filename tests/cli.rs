@@ -1,0 +1,191 @@
+//! The real `ertag` binary on real files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ertag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ertag"))
+        .args(args)
+        // The binary must find libtorch through its rpath alone.
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .expect("ertag runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn shared(rel: &str) -> String {
+    repo()
+        .join("../shared/data")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn info_runs_libtorch_without_ld_library_path() {
+    let o = ertag(&["info"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("libtorch check: sum([1, 2, 3]) = 6"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for cmd in [
+        vec!["annotate"],
+        vec!["eval"],
+        vec!["convert"],
+        vec!["segment"],
+        vec!["train", "ner"],
+        vec!["train", "relations"],
+        vec!["schema", "check"],
+    ] {
+        let mut args = cmd.clone();
+        args.push("--help");
+        let o = ertag(&args);
+        assert!(o.status.success(), "{cmd:?}: {}", stderr(&o));
+        assert!(stdout(&o).contains("Example"), "{cmd:?}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn unbuilt_commands_fail_clearly() {
+    for args in [
+        vec!["annotate", "examples/"],
+        vec!["eval", "--gold", "g.jsonl", "--pred", "p.jsonl"],
+        vec!["schema", "show", "s.json"],
+    ] {
+        let o = ertag(&args);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(
+            stderr(&o).contains("not built yet"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn convert_conll04_to_jsonl_and_brat_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("dev.jsonl");
+    let input = shared("conll04/spert_json/conll04_dev.json");
+    let o = ertag(&["convert", &input, "-o", jsonl.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("converted 231 documents, 893 entities, 343 relations"),
+        "{}",
+        stderr(&o)
+    );
+    let docs = read_jsonl(&jsonl);
+    assert_eq!(docs.len(), 231);
+
+    let brat = dir.path().join("brat");
+    let o = ertag(&[
+        "convert",
+        jsonl.to_str().unwrap(),
+        "--to",
+        "brat",
+        "-o",
+        brat.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let back = dir.path().join("back.jsonl");
+    let o = ertag(&[
+        "convert",
+        brat.to_str().unwrap(),
+        "-o",
+        back.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let again = read_jsonl(&back);
+    assert_eq!(again.len(), 231);
+    let count = |docs: &[serde_json::Value], key: &str| -> usize {
+        docs.iter().map(|d| d[key].as_array().unwrap().len()).sum()
+    };
+    assert_eq!(count(&again, "entities"), 893);
+    assert_eq!(count(&again, "relations"), 343);
+}
+
+#[test]
+fn malformed_jsonl_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"id\":\"a\",\"text\":\"Iran\"}\n{\"id\":\"b\",\"text\":\"Moscow\",\"entities\":[{\"id\":\"T1\",\"start\":0,\"end\":6,\"label\":\"LOC\",\"text\":\"Kremlin\"}]}\n",
+    )
+    .unwrap();
+    let o = ertag(&["convert", bad.to_str().unwrap(), "-o", "-"]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("bad.jsonl:line 2 document 'b'"), "{err}");
+    assert!(err.contains("\"Kremlin\""), "{err}");
+}
+
+#[test]
+fn strict_refuses_what_would_be_dropped() {
+    // Overlapping entities cannot be written as BIO tags: a warning, or an error with --strict.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("overlap.jsonl");
+    std::fs::write(
+        &input,
+        r#"{"id":"o","text":"New York Times","entities":[{"id":"T1","start":0,"end":8,"label":"LOC","text":"New York"},{"id":"T2","start":0,"end":14,"label":"ORG","text":"New York Times"}]}
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("o.conll");
+    let args = [
+        "convert",
+        input.to_str().unwrap(),
+        "--to",
+        "conll",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let o = ertag(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("dropped"), "{}", stderr(&o));
+    let mut strict = args.to_vec();
+    strict.push("--strict");
+    let o = ertag(&strict);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--strict"), "{}", stderr(&o));
+}
+
+#[test]
+fn segment_examples() {
+    let o = ertag(&["segment", "examples/"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let docs: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 3);
+    for d in &docs {
+        assert!(d["sentences"].as_array().unwrap().len() > 3, "{}", d["id"]);
+        assert!(d["tokens"].as_array().unwrap().len() > 50, "{}", d["id"]);
+    }
+}
