@@ -22,26 +22,17 @@ fn dev_path() -> PathBuf {
 
 /// Gold documents from the CoNLL reader: tokens joined by " " within a sentence, sentences by
 /// "\n".
-fn dev_documents() -> Option<Vec<Document>> {
+fn dev_documents() -> Vec<Document> {
     let path = dev_path();
-    if !path.exists() {
-        return None;
-    }
+    assert!(path.exists(), "{} is missing", path.display());
     let mut diag = Diagnostics::default();
-    let docs = formats::read(&path, Format::Conll, &Options::default(), &mut diag)
-        .expect("the CoNLL reader reads the dev set");
-    Some(docs)
+    formats::read(&path, Format::Conll, &Options::default(), &mut diag)
+        .expect("the CoNLL reader reads the dev set")
 }
 
 #[test]
 fn conll2003_dev_as_raw_text() {
-    let Some(docs) = dev_documents() else {
-        eprintln!(
-            "CoNLL-2003 dev not found at {}; skipped",
-            dev_path().display()
-        );
-        return;
-    };
+    let docs = dev_documents();
     let seg = Segmenter::new();
     let sentences = sentence_boundaries(&seg, &docs);
     let tokens = token_spans(&seg, &docs);

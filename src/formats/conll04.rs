@@ -190,15 +190,12 @@ mod tests {
         m
     }
 
-    /// A split of the real corpus, read and checked; `None` (skip) where the data is absent.
-    fn real(split: &str) -> Option<Vec<Document>> {
+    /// A split of the real corpus (beside the repository in `../shared`), read and checked.
+    fn real(split: &str) -> Vec<Document> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../shared/data/conll04/spert_json")
             .join(format!("conll04_{split}.json"));
-        if !path.exists() {
-            eprintln!("skipping: {} is not here", path.display());
-            return None;
-        }
+        assert!(path.exists(), "{} is missing", path.display());
         let content = crate::error::read_to_string(&path).unwrap();
         let loc = Location::file(&path);
         let docs = parse(
@@ -209,7 +206,7 @@ mod tests {
         );
         let docs = docs.unwrap();
         crate::formats::check(&docs, &loc).unwrap();
-        Some(docs)
+        docs
     }
 
     #[test]
@@ -244,7 +241,7 @@ mod tests {
 
     #[test]
     fn dev_split_counts() {
-        let Some(docs) = real("dev") else { return };
+        let docs = real("dev");
         assert_eq!(docs.len(), 231);
         assert_eq!(docs.iter().map(|d| d.tokens.len()).sum::<usize>(), 6_993);
         let ents = counts(
@@ -279,7 +276,7 @@ mod tests {
 
     #[test]
     fn test_split_counts() {
-        let Some(docs) = real("test") else { return };
+        let docs = real("test");
         assert_eq!(docs.len(), 288);
         assert_eq!(docs.iter().map(|d| d.tokens.len()).sum::<usize>(), 8_336);
         assert_eq!(docs.iter().map(|d| d.entities.len()).sum::<usize>(), 1_079);
