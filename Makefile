@@ -6,8 +6,8 @@
 SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
-TORCH_VERSION := 2.4.0
-STAMP := $(VENV)/.torch-$(TORCH_VERSION)
+REQUIREMENTS := scripts/python-requirements.txt
+STAMP := $(VENV)/.installed
 
 # torch-sys finds libtorch inside the project's virtual environment (no download);
 # build.rs embeds its path as an rpath, so the binary runs without LD_LIBRARY_PATH.
@@ -32,9 +32,9 @@ run: build
 
 setup: $(STAMP)
 
-$(STAMP):
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check torch==$(TORCH_VERSION)
+$(STAMP): $(REQUIREMENTS)
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(REQUIREMENTS)
 	touch $@
 
 build: setup

@@ -15,3 +15,4 @@ pub use document::{Document, Entity, Relation, Span};
 pub use error::{Diagnostics, Error, Location, Result};
 pub mod cli;
 pub mod commands;
+pub mod eval;

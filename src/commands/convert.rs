@@ -41,6 +41,9 @@ pub fn run(args: &ConvertArgs, diag: &mut Diagnostics) -> Result<()> {
     let docs = formats::read(&args.input.input, from, &opts, diag)?;
     let before = diag.warnings.len();
     formats::write(&docs, &args.output, to, &opts, diag)?;
+    for note in formats::not_held(&docs, to) {
+        eprintln!("note: {note}");
+    }
     let s = Summary::of(&docs);
     eprintln!(
         "converted {} documents, {} entities, {} relations: {} -> {}{}",

@@ -177,6 +177,39 @@ pub fn write(
     }
 }
 
+/// What `format` has no place for in `docs`, one line per kind ("entity scores: 120 not
+/// written"). These are limits of the format, not faults of the input, so they are reported as
+/// notes after writing rather than as warnings that `--strict` would refuse; anything dropped
+/// for a reason particular to one document (an overlap in BIO) is a warning of its writer.
+pub fn not_held(docs: &[Document], format: Format) -> Vec<String> {
+    use Format::*;
+    let count = |f: &dyn Fn(&Document) -> usize| docs.iter().map(f).sum::<usize>();
+    let mut checks: Vec<(&str, usize)> = Vec::new();
+    if format == Text {
+        checks.push(("entities", count(&|d| d.entities.len())));
+        checks.push(("relations", count(&|d| d.relations.len())));
+    }
+    if !matches!(format, Jsonl | LabelStudio | Text) {
+        let scored = |d: &Document| d.entities.iter().filter(|e| e.score.is_some()).count();
+        checks.push(("entity scores", count(&scored)));
+    }
+    if !matches!(format, Jsonl | Text | Conll) {
+        let scored = |d: &Document| d.relations.iter().filter(|r| r.score.is_some()).count();
+        checks.push(("relation scores", count(&scored)));
+        let evidence = |d: &Document| d.relations.iter().filter(|r| r.evidence.is_some()).count();
+        checks.push(("relation evidence spans", count(&evidence)));
+    }
+    if !matches!(format, Jsonl | Conll) {
+        let tokenised = |d: &Document| usize::from(!d.tokens.is_empty() || !d.sentences.is_empty());
+        checks.push(("token and sentence spans (documents)", count(&tokenised)));
+    }
+    checks
+        .into_iter()
+        .filter(|&(_, n)| n > 0)
+        .map(|(what, n)| format!("{} cannot hold {what}: {n} not written", format.name()))
+        .collect()
+}
+
 /// Every document must be internally consistent and ids unique across the input.
 pub fn check(docs: &[Document], loc: &Location) -> Result<()> {
     let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -252,6 +285,37 @@ mod tests {
         assert_eq!(safe_file_stem(""), "_");
         assert_eq!(safe_file_stem("reuters-001"), "reuters-001");
         assert!(!safe_file_stem("..").starts_with('.'));
+    }
+
+    #[test]
+    fn formats_say_what_they_cannot_hold() {
+        let mut d = Document::new("d", "Putin called Netanyahu.");
+        let a = d.add_entity(0, 5, "PER").unwrap();
+        let b = d.add_entity(13, 22, "PER").unwrap();
+        d.entities[0].score = Some(0.9);
+        d.relations.push(crate::document::Relation {
+            head: a,
+            tail: b,
+            label: "phone call".into(),
+            score: Some(0.8),
+            evidence: None,
+        });
+        let docs = [d];
+        assert!(not_held(&docs, Format::Jsonl).is_empty());
+        assert_eq!(
+            not_held(&docs, Format::Brat),
+            [
+                "brat cannot hold entity scores: 1 not written",
+                "brat cannot hold relation scores: 1 not written"
+            ]
+        );
+        assert_eq!(
+            not_held(&docs, Format::Text),
+            [
+                "text cannot hold entities: 2 not written",
+                "text cannot hold relations: 1 not written"
+            ]
+        );
     }
 
     #[test]
