@@ -115,12 +115,61 @@ pub struct AnnotateArgs {
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Gold annotations.
+    /// Gold annotations (any format ertag reads).
     #[arg(long)]
     pub gold: PathBuf,
-    /// Predicted annotations.
+    /// Predicted annotations (any format ertag reads).
     #[arg(long)]
     pub pred: PathBuf,
+    /// Format of both files; each is guessed from its path (and a `.txt` from its first line)
+    /// when left out.
+    #[arg(long, value_enum)]
+    pub from: Option<Format>,
+    /// Format of the gold file (overrides --from).
+    #[arg(long, value_enum)]
+    pub gold_format: Option<Format>,
+    /// Format of the prediction files (overrides --from).
+    #[arg(long, value_enum)]
+    pub pred_format: Option<Format>,
+    /// CoNLL: tag scheme of the files.
+    #[arg(long, value_enum, default_value_t = TagScheme::Iob2)]
+    pub scheme: TagScheme,
+    /// CoNLL: how tags become entities: `conlleval` (seqeval default) repairs a stray `I-X`
+    /// into an entity, `strict` (seqeval mode='strict') drops chunks that break the scheme.
+    #[arg(long, value_enum, default_value_t = crate::commands::eval::EvalMode::Conlleval)]
+    pub mode: crate::commands::eval::EvalMode,
+    /// Pair documents by position instead of id (automatic when both files are CoNLL).
+    #[arg(long)]
+    pub by_order: bool,
+    /// Warn and count missing, extra or mismatched documents instead of failing.
+    #[arg(long)]
+    pub lenient: bool,
+    /// Relation labels that hold in both directions (compared ignoring direction).
+    #[arg(long, value_delimiter = ',', value_name = "LABEL,...")]
+    pub symmetric: Vec<String>,
+    /// Bootstrap resamples of documents for 95% intervals (0: no intervals).
+    #[arg(long, value_name = "N", default_value_t = crate::eval::bootstrap::DEFAULT_RESAMPLES)]
+    pub bootstrap: usize,
+    /// Seed of the bootstrap and of the comparison's randomisation test.
+    #[arg(long, default_value_t = crate::eval::bootstrap::DEFAULT_SEED)]
+    pub seed: u64,
+    /// A second prediction of the same gold: report its difference (P2 minus --pred) with a
+    /// paired-bootstrap interval and an approximate-randomisation p-value.
+    #[arg(long, value_name = "P2")]
+    pub compare: Option<PathBuf>,
+    /// Write every error (missed, spurious, wrong type or boundary) with its context to FILE
+    /// (JSON Lines when FILE ends in `.jsonl`, readable text otherwise).
+    #[arg(long, value_name = "FILE")]
+    pub errors: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Print the report as Markdown.
+    #[arg(long)]
+    pub markdown: bool,
+    /// Also write the report as one self-contained HTML page with charts.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +230,7 @@ impl InputArgs {
             conll: ConllOptions {
                 tag_column: self.tag_column.map(|c| c.saturating_sub(1)),
                 scheme: self.scheme,
+                ..Default::default()
             },
         }
     }
@@ -216,10 +266,7 @@ pub fn run(command: Command, diag: &mut Diagnostics) -> crate::Result<()> {
             what: "ertag annotate",
             detail: "it needs the NER model (issue 4) and ships with batch annotation (issue 8)",
         }),
-        Command::Eval(_) => Err(Error::NotBuilt {
-            what: "ertag eval",
-            detail: "the evaluation harness is issue 3",
-        }),
+        Command::Eval(args) => commands::eval::run(&args, diag),
         Command::Train(TrainCommand::Ner(_)) => Err(Error::NotBuilt {
             what: "ertag train ner",
             detail: "NER training is issue 4",
@@ -247,7 +294,7 @@ mod tests {
 
     #[test]
     fn unbuilt_commands_say_so() {
-        let cli = Cli::try_parse_from(["ertag", "eval", "--gold", "g", "--pred", "p"]).unwrap();
+        let cli = Cli::try_parse_from(["ertag", "schema", "show", "x"]).unwrap();
         let err = run(cli.command, &mut Diagnostics::default()).unwrap_err();
         assert!(err.to_string().contains("not built yet"), "{err}");
     }

@@ -16,3 +16,4 @@ pub use error::{Diagnostics, Error, Location, Result};
 pub mod cli;
 pub mod commands;
 pub mod eval;
+pub mod ner;

@@ -74,7 +74,6 @@ fn every_command_has_help_with_an_example() {
 fn unbuilt_commands_fail_clearly() {
     for args in [
         vec!["annotate", "examples/"],
-        vec!["eval", "--gold", "g.jsonl", "--pred", "p.jsonl"],
         vec!["schema", "show", "s.json"],
     ] {
         let o = ertag(&args);

@@ -66,6 +66,7 @@ fn options(scheme: TagScheme) -> Options {
         conll: ConllOptions {
             tag_column: None,
             scheme,
+            ..Default::default()
         },
     }
 }

@@ -1,6 +1,7 @@
 //! What each subcommand does, callable without the command line.
 
 pub mod convert;
+pub mod eval;
 pub mod info;
 pub mod segment;
 

@@ -100,6 +100,13 @@ pub struct ConllOptions {
     pub tag_column: Option<usize>,
     /// Tag scheme of the input (reading) or the output (writing).
     pub scheme: TagScheme,
+    /// Read chunks as seqeval's strict mode does ([`crate::tags::decode_strict`]): invalid
+    /// chunks are dropped rather than repaired. This is the semantics of a measure (seqeval
+    /// `mode='strict'`), not a repair, so it warns about nothing.
+    pub strict_chunks: bool,
+    /// Keep each token's tag as written in `meta["conll_tags"]`, so that token accuracy can
+    /// compare raw tag strings as seqeval's `accuracy_score` does.
+    pub keep_tags: bool,
 }
 
 impl Default for ConllOptions {
@@ -107,6 +114,8 @@ impl Default for ConllOptions {
         ConllOptions {
             tag_column: None,
             scheme: TagScheme::Iob2,
+            strict_chunks: false,
+            keep_tags: false,
         }
     }
 }

@@ -12,6 +12,7 @@
 //! | `conll_tag_column` | the 0-based tag column, only when it was chosen with `--tag-column` |
 //! | `conll_docstart` | the columns of the document's `-DOCSTART-` line, when it had one |
 //! | `conll_separator` | `"\t"` when the document's columns were separated by tabs |
+//! | `conll_tags` | per token, its tag as written; only with `ConllOptions::keep_tags` |
 //! | `conll_trailing_newlines` | on the last document only: how many newlines ended the file, when not what the writer would write anyway |
 //!
 //! The layout the writer produces, and so the only layout that round-trips byte for byte: one
@@ -35,6 +36,8 @@ pub const META_TAG_COLUMN: &str = "conll_tag_column";
 pub const META_DOCSTART: &str = "conll_docstart";
 pub const META_SEPARATOR: &str = "conll_separator";
 pub const META_TRAILING_NEWLINES: &str = "conll_trailing_newlines";
+/// Raw tags per token, kept only when asked (`ConllOptions::keep_tags`), for token accuracy.
+pub const META_TAGS: &str = "conll_tags";
 
 const DOCSTART: &str = "-DOCSTART-";
 
@@ -55,10 +58,13 @@ pub fn parse(
         loc,
         tag_column: opts.conll.tag_column,
         scheme: opts.conll.scheme,
+        strict_chunks: opts.conll.strict_chunks,
+        keep_tags: opts.conll.keep_tags,
         diag,
     };
     let mut docs = Vec::new();
     let mut doc = DocBuilder::new(format!("{stem}-1"), None);
+    doc.keep_tags(reader.keep_tags);
     let mut sentence = Sentence::default();
     for (i, line) in content.lines().enumerate() {
         let cols: Vec<&str> = line.split_whitespace().collect();
@@ -71,6 +77,7 @@ pub fn parse(
                 }
                 let columns = cols.iter().map(|c| c.to_string()).collect();
                 doc = DocBuilder::new(format!("{stem}-{}", docs.len() + 1), Some(columns));
+                doc.keep_tags(reader.keep_tags);
             }
             Some(_) => reader.add_token(&mut doc, &mut sentence, &cols, line, i + 1)?,
         }
@@ -93,6 +100,8 @@ struct Reader<'a, 'd> {
     loc: &'a Location,
     tag_column: Option<usize>,
     scheme: TagScheme,
+    strict_chunks: bool,
+    keep_tags: bool,
     diag: &'d mut Diagnostics,
 }
 
@@ -118,6 +127,8 @@ struct DocBuilder {
     extra: Vec<Vec<String>>,
     tabs: Option<bool>,
     entities: Vec<(usize, usize, String)>,
+    /// Raw tags, filled only when the reader keeps them.
+    raw_tags: Option<Vec<String>>,
 }
 
 impl DocBuilder {
@@ -127,6 +138,10 @@ impl DocBuilder {
             docstart,
             ..Default::default()
         }
+    }
+
+    fn keep_tags(&mut self, keep: bool) {
+        self.raw_tags = keep.then(Vec::new);
     }
 
     /// A file that starts with text (the IOB1 CoNLL-2003 copy) has a first document without a
@@ -164,6 +179,9 @@ impl DocBuilder {
             }
             let cols = self.extra.into_iter().map(Value::from).collect();
             meta.insert(META_COLUMNS.into(), Value::Array(cols));
+        }
+        if let Some(tags) = self.raw_tags {
+            meta.insert(META_TAGS.into(), Value::from(tags));
         }
         doc.meta = meta;
         doc
@@ -230,6 +248,9 @@ impl<'c> Reader<'_, '_> {
             .collect();
         doc.extra.push(extra);
         sentence.tags.push(cols[tag_ix]);
+        if let Some(raw) = doc.raw_tags.as_mut() {
+            raw.push(cols[tag_ix].to_string());
+        }
         sentence.lines.push(line_no);
         Ok(())
     }
@@ -240,11 +261,18 @@ impl<'c> Reader<'_, '_> {
             return Ok(());
         }
         let at = |i: usize| self.loc.at_line(sentence.lines[i]).in_doc(&doc.id);
-        let (spans, repairs) = tags::decode(&sentence.tags, self.scheme)
-            .map_err(|(i, reason)| Error::input(&at(i), reason))?;
-        for repair in repairs {
-            self.diag.warn(&at(repair.index), repair.message)?;
-        }
+        let spans = if self.strict_chunks {
+            // seqeval's strict mode: invalid chunks are not chunks; nothing to warn about.
+            tags::decode_strict(&sentence.tags, self.scheme)
+                .map_err(|(i, reason)| Error::input(&at(i), reason))?
+        } else {
+            let (spans, repairs) = tags::decode(&sentence.tags, self.scheme)
+                .map_err(|(i, reason)| Error::input(&at(i), reason))?;
+            for repair in repairs {
+                self.diag.warn(&at(repair.index), repair.message)?;
+            }
+            spans
+        };
         let first = sentence.first_token;
         for span in spans {
             let start = doc.tokens[first + span.start].start;
@@ -494,196 +522,4 @@ fn extra_columns(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::document::Relation;
-    use crate::formats::ConllOptions;
-
-    fn opts(scheme: TagScheme, tag_column: Option<usize>) -> Options {
-        Options {
-            conll: ConllOptions { tag_column, scheme },
-        }
-    }
-
-    fn read(s: &str, o: &Options, diag: &mut Diagnostics) -> Result<Vec<Document>> {
-        parse(s, &Location::file("data/news.conll"), o, diag)
-    }
-
-    fn read_ok(s: &str, scheme: TagScheme) -> Vec<Document> {
-        let mut diag = Diagnostics::default();
-        let docs = read(s, &opts(scheme, None), &mut diag).unwrap();
-        assert!(diag.is_empty(), "{:?}", diag.warnings);
-        docs
-    }
-
-    fn write_ok(docs: &[Document], scheme: TagScheme) -> String {
-        let mut diag = Diagnostics::default();
-        let out = write(docs, &opts(scheme, None), &mut diag).unwrap();
-        assert!(diag.is_empty(), "{:?}", diag.warnings);
-        out
-    }
-
-    fn ents(doc: &Document) -> Vec<(&str, &str)> {
-        let e = doc.entities.iter();
-        e.map(|e| (e.text.as_str(), e.label.as_str())).collect()
-    }
-
-    const IOB2: &str = "-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\
-        German JJ B-NP B-MISC\n\nPeter NNP B-NP B-PER\nBlackburn NNP I-NP I-PER\n\n\
-        -DOCSTART- -X- -X- O\n\nBRUSSELS NNP B-NP B-LOC\n\n";
-
-    #[test]
-    fn reads_columns_sentences_and_documents() {
-        let docs = read_ok(IOB2, TagScheme::Iob2);
-        assert_eq!(docs.len(), 2);
-        let d = &docs[0];
-        assert_eq!((d.id.as_str(), docs[1].id.as_str()), ("news-1", "news-2"));
-        assert_eq!(d.text, "EU rejects German\nPeter Blackburn");
-        assert_eq!(d.sentences, vec![Span::new(0, 17), Span::new(18, 33)]);
-        assert_eq!(d.tokens[3], Span::new(18, 23));
-        assert_eq!(
-            ents(d),
-            [
-                ("EU", "ORG"),
-                ("German", "MISC"),
-                ("Peter Blackburn", "PER")
-            ]
-        );
-        assert_eq!(d.entities[2].id, "T3");
-        assert_eq!(d.meta[META_COLUMNS][1], serde_json::json!(["VBZ", "B-VP"]));
-        assert_eq!(
-            d.meta[META_DOCSTART],
-            serde_json::json!(["-DOCSTART-", "-X-", "-X-", "O"])
-        );
-        assert_eq!(write_ok(&docs, TagScheme::Iob2), IOB2);
-    }
-
-    #[test]
-    fn tag_column_can_be_chosen() {
-        let text = "EU\tB-ORG\tNNP\nrejects\tO\tVBZ\n\n";
-        let mut diag = Diagnostics::default();
-        let docs = read(text, &opts(TagScheme::Iob2, Some(1)), &mut diag).unwrap();
-        assert_eq!(ents(&docs[0]), [("EU", "ORG")]);
-        assert_eq!(docs[0].meta[META_TAG_COLUMN], 1);
-        assert_eq!(write_ok(&docs, TagScheme::Iob2), text);
-        let msg = error(text, &opts(TagScheme::Iob2, Some(3)), &mut diag);
-        assert!(msg.contains("line 1 document 'news-1': the tag column is column 4"));
-    }
-
-    #[test]
-    fn iob1_docstart_at_the_end_and_no_final_newline() {
-        let text = "EU I-ORG\nUN B-ORG\nsaid O\n\n-DOCSTART- O\n\nBonn I-LOC\n\n-DOCSTART- O";
-        let docs = read_ok(text, TagScheme::Iob1);
-        assert_eq!(docs.len(), 3);
-        assert!(!docs[0].meta.contains_key(META_DOCSTART));
-        assert_eq!(ents(&docs[0]), [("EU", "ORG"), ("UN", "ORG")]);
-        assert_eq!(ents(&docs[1]), [("Bonn", "LOC")]);
-        assert_eq!((docs[2].text.as_str(), docs[2].id.as_str()), ("", "news-3"));
-        assert_eq!(write_ok(&docs, TagScheme::Iob1), text);
-        let iob2 = write_ok(&docs[..2], TagScheme::Iob2);
-        assert_eq!(
-            iob2,
-            "EU B-ORG\nUN B-ORG\nsaid O\n\n-DOCSTART- O\n\nBonn B-LOC\n\n"
-        );
-    }
-
-    #[test]
-    fn the_schemes_round_trip() {
-        let bioes = "A B-PER\nB E-PER\nC S-PER\nD O\nE S-LOC\n\n";
-        let docs = read_ok(bioes, TagScheme::Bioes);
-        assert_eq!(ents(&docs[0]), [("A B", "PER"), ("C", "PER"), ("E", "LOC")]);
-        assert_eq!(write_ok(&docs, TagScheme::Bioes), bioes);
-        let iob1 = "A I-PER\nB I-PER\nC B-PER\nD O\nE I-LOC\n\n";
-        assert_eq!(write_ok(&docs, TagScheme::Iob1), iob1);
-        assert_eq!(ents(&read_ok(iob1, TagScheme::Iob1)[0]), ents(&docs[0]));
-        let iob2 = "A B-PER\nB I-PER\nC B-PER\nD O\nE B-LOC\n\n";
-        assert_eq!(write_ok(&docs, TagScheme::Iob2), iob2);
-    }
-
-    fn error(text: &str, o: &Options, diag: &mut Diagnostics) -> String {
-        read(text, o, diag).unwrap_err().to_string()
-    }
-
-    #[test]
-    fn repairs_warn_and_strict_refuses() {
-        let text = "-DOCSTART- O\n\nThe O\nKremlin I-ORG\n";
-        let (o, mut diag) = (opts(TagScheme::Iob2, None), Diagnostics::default());
-        let docs = read(text, &o, &mut diag).unwrap();
-        assert_eq!(ents(&docs[0]), [("Kremlin", "ORG")]);
-        let w: Vec<String> = diag.warnings.iter().map(|w| w.to_string()).collect();
-        let want = "data/news.conll:line 4 document 'news-1': I-ORG follows O: read as B-ORG";
-        assert_eq!(w, [want]);
-        let msg = error(text, &o, &mut Diagnostics::new(true));
-        assert!(msg.contains("line 4") && msg.contains("--strict"), "{msg}");
-    }
-
-    #[test]
-    fn malformed_tags_and_column_counts_name_the_line() {
-        let (o, mut diag) = (opts(TagScheme::Iob2, None), Diagnostics::default());
-        for (text, line, needle) in [
-            ("A O\n\nB B-PER\nC PER\n", 4, "malformed tag 'PER'"),
-            (
-                "A x O\nB O\n",
-                2,
-                "2 columns, but the sentence started on line 1 has 3",
-            ),
-            ("A\n", 1, "two columns"),
-        ] {
-            let msg = error(text, &o, &mut diag);
-            let at = format!("data/news.conll:line {line} ");
-            assert!(msg.starts_with(&at) && msg.contains(needle), "{msg}");
-        }
-    }
-
-    #[test]
-    fn non_ascii_offsets_are_characters() {
-        let text = "Iran’s O\nPezeshkian B-PER\nvisited O\nZürich B-LOC\n\n";
-        let docs = read_ok(text, TagScheme::Iob2);
-        let d = &docs[0];
-        assert_eq!(d.text, "Iran’s Pezeshkian visited Zürich");
-        assert_eq!((d.entities[0].start, d.entities[0].end), (7, 17));
-        assert_eq!((d.entities[1].start, d.entities[1].end), (26, 32));
-        assert!(d.problems().is_empty());
-        assert_eq!(write_ok(&docs, TagScheme::Iob2), text);
-    }
-
-    #[test]
-    fn raw_text_is_segmented_and_what_cannot_be_held_is_dropped() {
-        let mut d = Document::new("wire", "Putin met officials in Moscow State University.");
-        let putin = d.add_entity(0, 5, "PER").unwrap();
-        let msu = d.add_entity(23, 46, "ORG").unwrap();
-        d.add_entity(23, 29, "LOC").unwrap();
-        d.add_entity(1, 5, "PER").unwrap();
-        d.relations.push(Relation {
-            head: putin,
-            tail: msu,
-            label: "visited".into(),
-            score: None,
-            evidence: None,
-        });
-        let mut diag = Diagnostics::default();
-        let out = write(&[d.clone()], &opts(TagScheme::Iob2, None), &mut diag).unwrap();
-        assert!(out.starts_with("Putin B-PER\nmet O\n"), "{out}");
-        assert!(
-            out.contains("Moscow B-ORG\nState I-ORG\nUniversity I-ORG\n. O\n\n"),
-            "{out}"
-        );
-        let w: Vec<String> = diag.warnings.iter().map(|w| w.to_string()).collect();
-        assert_eq!(w.len(), 3, "{w:?}");
-        assert!(w[0].contains("dropped entity T4 'utin' [1, 5]: it does not align"));
-        assert!(w[1].starts_with(
-            "document 'wire': dropped overlapping entity T3 'Moscow' [23, 29]: \
-             BIO cannot hold overlapping entities (kept T2"
-        ));
-        assert!(w[2].contains("dropped 1 relation(s)"));
-        assert!(write(&[d], &Options::default(), &mut Diagnostics::new(true)).is_err());
-    }
-
-    #[test]
-    fn several_raw_documents_get_docstart_lines() {
-        let docs = [Document::new("a", "Hello"), Document::new("b", "Bye")];
-        let out = write_ok(&docs, TagScheme::Iob2);
-        assert_eq!(out, "-DOCSTART- O\n\nHello O\n\n-DOCSTART- O\n\nBye O\n\n");
-        assert_eq!(read_ok(&out, TagScheme::Iob2).len(), 2);
-    }
-}
+mod tests;

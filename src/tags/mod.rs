@@ -9,6 +9,10 @@
 
 use std::fmt;
 
+mod strict;
+
+pub use strict::decode_strict;
+
 /// How entity tags mark the beginning, inside and end of a mention.
 #[derive(
     Debug,
@@ -533,5 +537,40 @@ mod tests {
             Iob1
         );
         assert_eq!(TagScheme::default(), Iob2);
+    }
+
+    fn strict(tags: &str, scheme: TagScheme) -> Vec<(usize, usize, String)> {
+        let spans = decode_strict(&split(tags), scheme).unwrap();
+        spans
+            .into_iter()
+            .map(|s| (s.start, s.end, s.label))
+            .collect()
+    }
+
+    /// Expected chunks computed with seqeval 1.2.2 (`Tokens(tags, scheme).entities`).
+    #[test]
+    fn strict_decoding_drops_invalid_chunks_as_seqeval_does() {
+        assert_eq!(strict("O I-PER I-PER B-LOC", Iob2), vec![s(3, 4, "LOC")]);
+        assert_eq!(
+            strict("B-PER I-LOC I-LOC B-ORG I-ORG", Iob2),
+            vec![s(0, 1, "PER"), s(3, 5, "ORG")]
+        );
+        assert_eq!(
+            strict("B-PER I-PER E-PER I-PER E-PER", Bioes),
+            vec![s(0, 3, "PER")]
+        );
+        assert_eq!(strict("B-PER I-PER O S-LOC", Bioes), vec![s(3, 4, "LOC")]);
+        assert_eq!(strict("B-PER E-LOC U-ORG", Bioes), vec![s(2, 3, "ORG")]);
+        assert_eq!(strict("O B-PER I-PER", Iob1), vec![s(2, 3, "PER")]);
+        assert_eq!(
+            strict("I-PER B-PER I-LOC", Iob1),
+            vec![s(0, 1, "PER"), s(1, 2, "PER"), s(2, 3, "LOC")]
+        );
+        for &(scheme, tags) in VALID {
+            if scheme != Iob1 {
+                assert_eq!(strict(tags, scheme), spans(tags, scheme), "{scheme} {tags}");
+            }
+        }
+        assert_eq!(decode_strict(&["O", "X-PER"], Iob2).unwrap_err().0, 1);
     }
 }
