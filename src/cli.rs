@@ -214,15 +214,7 @@ pub enum SchemaCommand {
 
 impl InputArgs {
     pub fn format(&self) -> crate::Result<Format> {
-        match self.from {
-            Some(f) => Ok(f),
-            None => Format::detect(&self.input).ok_or_else(|| {
-                Error::Usage(format!(
-                    "{}: cannot guess the format; name it with --from",
-                    self.input.display()
-                ))
-            }),
-        }
+        crate::formats::guess_format(&self.input, self.from)
     }
 
     pub fn options(&self) -> Options {

@@ -88,6 +88,49 @@ impl Format {
     }
 }
 
+/// The format of `path`: the one named, else guessed from the name; a `.txt` file (which
+/// [`Format::detect`] takes for plain text unless it is named `conll`) whose first line looks
+/// like CoNLL columns is read as CoNLL, since CoNLL-2003 ships as `train.txt` and `test.txt`.
+pub fn guess_format(path: &Path, named: Option<Format>) -> Result<Format> {
+    if let Some(f) = named {
+        return Ok(f);
+    }
+    let detected = Format::detect(path);
+    if path.is_file() && matches!(detected, None | Some(Format::Text)) {
+        if let Some(f) = sniff(path) {
+            return Ok(f);
+        }
+    }
+    detected.ok_or_else(|| {
+        Error::Usage(format!(
+            "{}: cannot guess the format; name it with --from",
+            path.display()
+        ))
+    })
+}
+
+/// Look at the first non-blank line: JSON object, or CoNLL columns ending in a tag.
+fn sniff(path: &Path) -> Option<Format> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).ok()?;
+    let line = std::io::BufReader::new(file)
+        .lines()
+        .take(50)
+        .map_while(|l| l.ok())
+        .find(|l| !l.trim().is_empty())?;
+    let line = line.trim();
+    if line.starts_with('{') {
+        return Some(Format::Jsonl);
+    }
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let tag = fields.last()?;
+    let tag_like = *tag == "O"
+        || tag
+            .split_once('-')
+            .is_some_and(|(p, _)| matches!(p, "B" | "I" | "E" | "S" | "L" | "U"));
+    (line.starts_with("-DOCSTART-") || (fields.len() >= 2 && tag_like)).then_some(Format::Conll)
+}
+
 /// Options that some formats need.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -324,6 +367,21 @@ mod tests {
                 "text cannot hold entities: 2 not written",
                 "text cannot hold relations: 1 not written"
             ]
+        );
+    }
+
+    #[test]
+    fn txt_files_are_sniffed() {
+        let dir = tempfile::tempdir().unwrap();
+        let conll = dir.path().join("test.txt");
+        std::fs::write(&conll, "-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\n").unwrap();
+        assert_eq!(guess_format(&conll, None).unwrap(), Format::Conll);
+        let plain = dir.path().join("story.txt");
+        std::fs::write(&plain, "Putin met Erdogan in Ankara.\n").unwrap();
+        assert_eq!(guess_format(&plain, None).unwrap(), Format::Text);
+        assert_eq!(
+            guess_format(&plain, Some(Format::Conll)).unwrap(),
+            Format::Conll
         );
     }
 
