@@ -100,14 +100,33 @@ pub struct SegmentArgs {
 
 #[derive(Debug, Args)]
 pub struct AnnotateArgs {
-    /// Input files or directories.
+    /// Input files or directories (`-` for standard input).
+    #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Output file.
+    /// Input format; guessed from each path when left out (a directory is plain text).
+    #[arg(long, value_enum)]
+    pub from: Option<Format>,
+    /// Output file or directory (`-` for standard output).
     #[arg(short, long, default_value = "-")]
     pub output: PathBuf,
-    /// NER model directory (Hugging Face format).
-    #[arg(long)]
-    pub ner_model: Option<PathBuf>,
+    /// Output format; guessed from the output path, default jsonl.
+    #[arg(long, value_enum)]
+    pub to: Option<Format>,
+    /// CoNLL: tag scheme of CoNLL input and output.
+    #[arg(long, value_enum, default_value_t = TagScheme::Iob2)]
+    pub scheme: TagScheme,
+    /// NER model directory (config.json, model.safetensors, tokenizer.json).
+    #[arg(long, default_value = "models/ner")]
+    pub ner_model: PathBuf,
+    /// How a word's label is read from its sub-words.
+    #[arg(long, value_enum, default_value_t = crate::ner::Aggregation::First)]
+    pub aggregation: crate::ner::Aggregation,
+    /// Windows per forward pass.
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// Sub-words per window, special tokens included.
+    #[arg(long, default_value_t = 128)]
+    pub max_subwords: usize,
     /// Relation model directory.
     #[arg(long)]
     pub relation_model: Option<PathBuf>,
@@ -175,10 +194,13 @@ pub struct EvalArgs {
 #[derive(Debug, Subcommand)]
 pub enum TrainCommand {
     /// Train a named-entity model.
-    #[command(
-        after_help = "Example:\n  ertag train ner --train train.txt --dev dev.txt --base minilm/ --out models/ner"
-    )]
-    Ner(TrainArgs),
+    #[command(after_help = "Examples:\n  \
+            ertag train ner --train ../shared/data/conll2003/iob2/train.txt \\\n      \
+            --dev ../shared/data/conll2003/iob2/dev.txt --base .cache/backbones/minilm-l6 --out models/ner\n  \
+            ertag train ner --train t.jsonl --dev d.jsonl --base minilm/ --out /tmp/ner \\\n      \
+            --epochs 1 --limit-train-docs 100\n  \
+            ertag train ner --train t.txt --dev d.txt --base minilm/ --out models/ner --resume")]
+    Ner(TrainNerArgs),
     /// Train a relation classifier.
     #[command(
         after_help = "Example:\n  ertag train relations --schema schema.json --train t.jsonl --dev d.jsonl --base minilm/ --out models/rel"
@@ -200,6 +222,61 @@ pub struct TrainArgs {
     /// Relation schema (relations only).
     #[arg(long)]
     pub schema: Option<PathBuf>,
+}
+
+/// `ertag train ner`: data, backbone, output, and the hyper-parameters worth changing.
+#[derive(Debug, Args)]
+pub struct TrainNerArgs {
+    /// Training documents with entities (any format ertag reads).
+    #[arg(long)]
+    pub train: PathBuf,
+    /// Development documents, scored after each epoch to keep the best one.
+    #[arg(long)]
+    pub dev: PathBuf,
+    /// Backbone model directory (Hugging Face format, with tokenizer.json).
+    #[arg(long)]
+    pub base: PathBuf,
+    /// Output directory: the best checkpoint, train_log.jsonl, and last/ for --resume.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Format of --train and --dev; guessed from each path when left out.
+    #[arg(long, value_enum)]
+    pub from: Option<Format>,
+    /// CoNLL: tag scheme of the input files (the model always tags in IOB2).
+    #[arg(long, value_enum, default_value_t = TagScheme::Iob2)]
+    pub scheme: TagScheme,
+    #[arg(long, default_value_t = 4)]
+    pub epochs: usize,
+    /// Peak learning rate (linear warm-up over 10% of the steps, then linear decay).
+    #[arg(long, default_value_t = 5e-5)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// Seed of the weight initialisation, dropout and data order.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Sub-words per window, special tokens included.
+    #[arg(long, default_value_t = 128)]
+    pub max_subwords: usize,
+    /// Do not give the model each word's casing class as its token type.
+    #[arg(long)]
+    pub no_casing: bool,
+    /// Do not fill windows with neighbouring sentences.
+    #[arg(long)]
+    pub no_context: bool,
+    /// Train on the first N documents only (quick tests).
+    #[arg(long, value_name = "N")]
+    pub limit_train_docs: Option<usize>,
+    /// Continue from OUT/last/ at the next epoch, with the same schedule and data order (AdamW's
+    /// moment estimates cannot be saved, so they restart from zero).
+    #[arg(long)]
+    pub resume: bool,
+    /// Save the checkpoint in fp32 (default fp16, half the size).
+    #[arg(long)]
+    pub fp32: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -254,15 +331,9 @@ pub fn run(command: Command, diag: &mut Diagnostics) -> crate::Result<()> {
             commands::info::print();
             Ok(())
         }
-        Command::Annotate(_) => Err(Error::NotBuilt {
-            what: "ertag annotate",
-            detail: "it needs the NER model (issue 4) and ships with batch annotation (issue 8)",
-        }),
+        Command::Annotate(args) => commands::annotate::run(&args, diag),
         Command::Eval(args) => commands::eval::run(&args, diag),
-        Command::Train(TrainCommand::Ner(_)) => Err(Error::NotBuilt {
-            what: "ertag train ner",
-            detail: "NER training is issue 4",
-        }),
+        Command::Train(TrainCommand::Ner(args)) => commands::train::ner(&args, diag),
         Command::Train(TrainCommand::Relations(_)) => Err(Error::NotBuilt {
             what: "ertag train relations",
             detail: "the relation classifier is issue 5",

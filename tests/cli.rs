@@ -73,8 +73,19 @@ fn every_command_has_help_with_an_example() {
 #[test]
 fn unbuilt_commands_fail_clearly() {
     for args in [
-        vec!["annotate", "examples/"],
         vec!["schema", "show", "s.json"],
+        vec![
+            "train",
+            "relations",
+            "--train",
+            "t",
+            "--dev",
+            "d",
+            "--base",
+            "b",
+            "--out",
+            "o",
+        ],
     ] {
         let o = ertag(&args);
         assert!(!o.status.success(), "{args:?}");

@@ -1,9 +1,11 @@
 //! What each subcommand does, callable without the command line.
 
+pub mod annotate;
 pub mod convert;
 pub mod eval;
 pub mod info;
 pub mod segment;
+pub mod train;
 
 use crate::error::Diagnostics;
 

@@ -126,6 +126,18 @@ impl ModelConfig {
         if let Some(o) = v.as_object_mut() {
             o.remove("id2label");
             o.remove("label2id");
+            if self.architecture == Architecture::DistilBert {
+                // Fields rust-bert requires that transformers no longer writes (4.x dropped
+                // `tie_weights_`): its defaults, which do not change the encoder.
+                for (k, v) in [
+                    ("tie_weights_", Value::from(true)),
+                    ("qa_dropout", Value::from(0.1)),
+                    ("seq_classif_dropout", Value::from(0.2)),
+                    ("sinusoidal_pos_embds", Value::from(false)),
+                ] {
+                    o.entry(k).or_insert(v);
+                }
+            }
         }
         serde_json::from_value(v).map_err(|e| {
             Error::input(

@@ -96,7 +96,9 @@ impl TokenClassifier {
         let named = read_weights(file)?;
         let prefix = format!("{}.", self.config.architecture.prefix());
         let mut missing = Vec::new();
-        let mut vars = self.vs.variables();
+        // In name order, so that the first error named is always the same one.
+        let mut vars: Vec<(String, Tensor)> = self.vs.variables().into_iter().collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
         let _guard = tch::no_grad_guard();
         for (name, var) in vars.iter_mut() {
             let src = named
@@ -149,7 +151,8 @@ impl TokenClassifier {
         named.sort_by(|a, b| a.0.cmp(&b.0));
         let path = dir.join("model.safetensors");
         Tensor::write_safetensors(&named, &path)
-            .map_err(|e| Error::Usage(format!("{}: cannot write weights: {e}", path.display())))
+            .map_err(|e| Error::Usage(format!("{}: cannot write weights: {e}", path.display())))?;
+        mark_as_pytorch(&path)
     }
 
     /// Hidden states and label logits `[batch, length, labels]`.
@@ -184,6 +187,33 @@ fn weight_file(dir: &Path) -> Result<PathBuf> {
                 format!("no weights: expected one of {}", WEIGHT_FILES.join(", ")),
             )
         })
+}
+
+/// Add `"__metadata__": {"format": "pt"}` to a safetensors file's header. tch writes none, and
+/// transformers' `from_pretrained` fails on a file without it (4.46: `'NoneType' object has no
+/// attribute 'get'`). The tensor data stays as it is: its offsets count from the header's end.
+fn mark_as_pytorch(path: &Path) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bad = || {
+        Error::Usage(format!(
+            "{}: tch wrote a malformed safetensors header",
+            path.display()
+        ))
+    };
+    let len = u64::from_le_bytes(bytes.get(..8).ok_or_else(bad)?.try_into().unwrap()) as usize;
+    let header = bytes.get(8..8 + len).ok_or_else(bad)?;
+    let mut json: serde_json::Value = serde_json::from_slice(header).map_err(|_| bad())?;
+    json.as_object_mut()
+        .ok_or_else(bad)?
+        .insert("__metadata__".into(), serde_json::json!({ "format": "pt" }));
+    let mut header = serde_json::to_vec(&json).expect("json");
+    // The data must start 8-byte aligned: pad the header with spaces.
+    header.resize(header.len().div_ceil(8) * 8, b' ');
+    let mut out = Vec::with_capacity(8 + header.len() + bytes.len() - 8 - len);
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&bytes[8 + len..]);
+    std::fs::write(path, out).map_err(|e| Error::io(path, e))
 }
 
 fn read_weights(file: &Path) -> Result<HashMap<String, Tensor>> {
