@@ -163,6 +163,13 @@ pub struct EvalArgs {
     /// Warn and count missing, extra or mismatched documents instead of failing.
     #[arg(long)]
     pub lenient: bool,
+    /// The entity types allowed on both sides; any other is an error (with --lenient, a
+    /// warning and a count). Until relation schemas exist (`ertag schema`), this is the schema.
+    #[arg(long, value_delimiter = ',', value_name = "LABEL,...")]
+    pub entity_labels: Vec<String>,
+    /// The relation labels allowed on both sides, as --entity-labels.
+    #[arg(long, value_delimiter = ',', value_name = "LABEL,...")]
+    pub relation_labels: Vec<String>,
     /// Relation labels that hold in both directions (compared ignoring direction).
     #[arg(long, value_delimiter = ',', value_name = "LABEL,...")]
     pub symmetric: Vec<String>,

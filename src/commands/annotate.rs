@@ -46,14 +46,8 @@ pub fn run(args: &AnnotateArgs, diag: &mut Diagnostics) -> Result<()> {
     let mut docs = Vec::new();
     for input in &args.inputs {
         let from = match args.from {
-            Some(f) => f,
             None if input.as_os_str() == "-" => Format::Jsonl,
-            None => Format::detect(input).ok_or_else(|| {
-                Error::Usage(format!(
-                    "{}: cannot guess the format; name it with --from",
-                    input.display()
-                ))
-            })?,
+            named => formats::guess_format(input, named)?,
         };
         docs.extend(formats::read(input, from, &opts, diag)?);
     }

@@ -21,7 +21,7 @@ use crate::eval::report::{
 use crate::eval::{
     align, entity_confusion, entity_counts, entity_errors, nervaluate_counts, relation_confusion,
     relation_counts, relation_errors, token_tag_counts, write_errors, AlignOptions, LabelCounts,
-    Pair,
+    LabelSchema, Pair,
 };
 use crate::formats::{self, ConllOptions, Format, Options};
 
@@ -285,7 +285,14 @@ pub fn run(args: &EvalArgs, diag: &mut Diagnostics) -> Result<()> {
         lenient: args.lenient,
     };
     let (gl, pl) = (Location::file(&args.gold), Location::file(&args.pred));
-    let (pairs, summary) = align(&gold, &pred, &gl, &pl, &align_opts, diag)?;
+    let schema = LabelSchema {
+        entities: args.entity_labels.iter().cloned().collect(),
+        relations: args.relation_labels.iter().cloned().collect(),
+    };
+    let unknown_labels = schema.check(&gold, &gl, args.lenient, diag)?
+        + schema.check(&pred, &pl, args.lenient, diag)?;
+    let (pairs, mut summary) = align(&gold, &pred, &gl, &pl, &align_opts, diag)?;
+    summary.unknown_labels = unknown_labels;
     let other_docs = match &args.compare {
         Some(path) => Some(read(path, args.pred_format.or(args.from), &opts, diag)?.0),
         None => None,
@@ -293,6 +300,7 @@ pub fn run(args: &EvalArgs, diag: &mut Diagnostics) -> Result<()> {
     let other_pairs = match &other_docs {
         Some(docs) => {
             let cl = Location::file(args.compare.as_ref().expect("compare path"));
+            schema.check(docs, &cl, args.lenient, diag)?;
             Some(align(&gold, docs, &gl, &cl, &align_opts, diag)?.0)
         }
         None => None,

@@ -32,6 +32,60 @@ pub struct AlignSummary {
     pub missing_predictions: usize,
     pub extra_predictions: usize,
     pub text_mismatches: usize,
+    /// Entities and relations whose label is not in the declared label set.
+    pub unknown_labels: usize,
+}
+
+/// The labels a comparison may use, as declared by the user (`--entity-labels`,
+/// `--relation-labels`); an empty set declares nothing and accepts every label.
+#[derive(Debug, Clone, Default)]
+pub struct LabelSchema {
+    pub entities: std::collections::BTreeSet<String>,
+    pub relations: std::collections::BTreeSet<String>,
+}
+
+impl LabelSchema {
+    /// Check every label of `docs` against the schema. A label outside it is an error naming
+    /// the document, or with `lenient` a warning; returns how many labels were unknown.
+    pub fn check(
+        &self,
+        docs: &[Document],
+        loc: &Location,
+        lenient: bool,
+        diag: &mut Diagnostics,
+    ) -> Result<usize> {
+        let mut unknown = 0;
+        for doc in docs {
+            let ents = doc
+                .entities
+                .iter()
+                .map(|e| ("entity", &e.label, &self.entities));
+            let rels = doc
+                .relations
+                .iter()
+                .map(|r| ("relation", &r.label, &self.relations));
+            for (kind, label, known) in ents.chain(rels) {
+                if known.is_empty() || known.contains(label) {
+                    continue;
+                }
+                unknown += 1;
+                let loc = loc.in_doc(&doc.id);
+                let msg = format!(
+                    "{kind} label {label:?} is not in the schema ({})",
+                    known.iter().cloned().collect::<Vec<_>>().join(", ")
+                );
+                if !lenient {
+                    return Err(Error::input(
+                        &loc,
+                        format!("{msg} (use --lenient to warn and count instead)"),
+                    ));
+                }
+                diag.warnings
+                    .push(crate::error::Warning { loc, message: msg });
+            }
+        }
+        Ok(unknown)
+    }
 }
 
 pub fn align<'a>(
@@ -190,6 +244,33 @@ mod tests {
     }
 
     #[test]
+    fn labels_outside_the_schema_are_errors_or_counted() {
+        let mut d = Document::new("d", "Putin in Kyiv");
+        d.add_entity(0, 5, "PER").unwrap();
+        d.add_entity(9, 13, "GPE").unwrap();
+        let schema = LabelSchema {
+            entities: ["PER", "LOC"].iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        let docs = [d];
+        let loc = Location::file("pred.jsonl");
+        let msg = schema
+            .check(&docs, &loc, false, &mut Diagnostics::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("document 'd'") && msg.contains("\"GPE\" is not in the schema"),
+            "{msg}"
+        );
+        let mut diag = Diagnostics::default();
+        assert_eq!(schema.check(&docs, &loc, true, &mut diag).unwrap(), 1);
+        assert_eq!(diag.warnings.len(), 1);
+        // No declared labels: anything goes.
+        let open = LabelSchema::default();
+        assert_eq!(open.check(&docs, &loc, false, &mut diag).unwrap(), 0);
+    }
+
+    #[test]
     fn lenient_counts_instead() {
         let g = docs(&[("a", "Putin"), ("b", "Iran"), ("c", "Gaza")]);
         let p = docs(&[("a", "Putin"), ("b", "Irak"), ("z", "extra")]);
@@ -205,7 +286,8 @@ mod tests {
             AlignSummary {
                 missing_predictions: 1,
                 extra_predictions: 1,
-                text_mismatches: 1
+                text_mismatches: 1,
+                unknown_labels: 0
             }
         );
         assert_eq!(w, 3);

@@ -15,7 +15,7 @@ pub mod nervaluate;
 pub mod relations;
 pub mod report;
 
-pub use align::{align, AlignOptions, AlignSummary, Pair};
+pub use align::{align, AlignOptions, AlignSummary, LabelSchema, Pair};
 pub use confusion::{entity_confusion, relation_confusion, Confusion};
 pub use counts::{Counts, LabelCounts, Prf, ScoreTable};
 pub use entities::{entity_counts, token_tag_counts};

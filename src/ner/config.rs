@@ -58,7 +58,7 @@ impl Architecture {
 
 /// ertag's settings, stored under the key `"ertag"` in config.json (transformers keeps unknown
 /// keys as they are, so the file stays loadable there).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErtagSettings {
     /// Token type ids carry each word's casing class (see `ner::features`); the backbone's
     /// token-type embedding table was widened for it.
@@ -67,6 +67,23 @@ pub struct ErtagSettings {
     /// How the labels in `id2label` encode entities.
     #[serde(default)]
     pub scheme: TagScheme,
+    /// Windows carry neighbouring sentences as context (as in training, so inference matches).
+    #[serde(default = "yes")]
+    pub context: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for ErtagSettings {
+    fn default() -> Self {
+        ErtagSettings {
+            casing: false,
+            scheme: TagScheme::default(),
+            context: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -106,7 +106,7 @@ impl NerModel {
             &dir.join("tokenizer.json"),
             WindowConfig {
                 max_subwords: opts.max_subwords,
-                context: true,
+                context: config.ertag.context,
                 casing,
             },
         )?;

@@ -257,6 +257,7 @@ fn classifier_config(base: &Path, labels: Vec<String>, cfg: &TrainConfig) -> Res
     config.ertag = ErtagSettings {
         casing: cfg.casing,
         scheme: cfg.scheme,
+        context: cfg.context,
     };
     Ok(config)
 }

@@ -110,6 +110,7 @@ impl Report {
                 &a.extra_predictions.to_string(),
             ]));
             summary.push(row(&["text mismatches", &a.text_mismatches.to_string()]));
+            summary.push(row(&["unknown labels", &a.unknown_labels.to_string()]));
         }
         if let Some(b) = self.bootstrap {
             summary.push(row(&[
