@@ -1,43 +1,11 @@
 //! The real `ertag` binary on real files.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn ertag(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ertag"))
-        .args(args)
-        // The binary must find libtorch through its rpath alone.
-        .env_remove("LD_LIBRARY_PATH")
-        .output()
-        .expect("ertag runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{ertag, read_jsonl, shared_data, stderr, stdout};
 
 fn shared(rel: &str) -> String {
-    repo()
-        .join("../shared/data")
-        .join(rel)
-        .display()
-        .to_string()
-}
-
-fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    shared_data(rel).display().to_string()
 }
 
 #[test]
@@ -109,7 +77,7 @@ fn convert_conll04_to_jsonl_and_brat_and_back() {
         "{}",
         stderr(&o)
     );
-    let docs = read_jsonl(&jsonl);
+    let docs: Vec<serde_json::Value> = read_jsonl(&jsonl);
     assert_eq!(docs.len(), 231);
 
     let brat = dir.path().join("brat");
@@ -130,7 +98,7 @@ fn convert_conll04_to_jsonl_and_brat_and_back() {
         back.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let again = read_jsonl(&back);
+    let again: Vec<serde_json::Value> = read_jsonl(&back);
     assert_eq!(again.len(), 231);
     let count = |docs: &[serde_json::Value], key: &str| -> usize {
         docs.iter().map(|d| d[key].as_array().unwrap().len()).sum()

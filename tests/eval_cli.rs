@@ -1,27 +1,16 @@
 //! `ertag eval` end to end: the real binary on CoNLL-2003, against itself and against
 //! predictions perturbed by the test (so the expected damage is known).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
 
 use serde_json::Value;
 
-fn ertag(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ertag"))
-        .args(args)
-        .env_remove("LD_LIBRARY_PATH")
-        .output()
-        .expect("ertag runs")
-}
-
-fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{ertag, ok, shared_data};
 
 fn conll(split: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/conll2003/iob2")
+    shared_data("conll2003/iob2")
         .join(split)
         .display()
         .to_string()

@@ -1,26 +1,17 @@
 //! `ertag annotate` end to end: the real binary with a tiny random model made here.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use ertag::document::Document;
-use ertag::ner::{ModelConfig, TokenClassifier};
 use ertag::offsets::CharIndex;
-use tch::{Device, Tensor};
+use serde_json::{json, Map, Value};
+use tch::Tensor;
+
+use common::{ertag, read_jsonl, stderr, tiny_bert_config, wordpiece_tokenizer};
 
 const LABELS: [&str; 5] = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"];
-
-fn ertag(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ertag"))
-        .args(args)
-        .env_remove("LD_LIBRARY_PATH")
-        .output()
-        .expect("ertag runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// A tiny WordPiece tokenizer (lower-casing, accent-stripping, like the shipped backbone's).
 fn tokenizer_json() -> String {
@@ -28,51 +19,23 @@ fn tokenizer_json() -> String {
         "[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "mayor", "of", "zurich", "met", "anna", "in",
         "paris", "said", ".", ",", "he", "she", "##s",
     ];
-    let vocab: serde_json::Map<String, serde_json::Value> = words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w.to_string(), i.into()))
-        .collect();
-    let added: Vec<serde_json::Value> = words[..4]
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            serde_json::json!({"id": i, "content": w, "single_word": false, "lstrip": false,
-                "rstrip": false, "normalized": false, "special": true})
-        })
-        .collect();
-    serde_json::json!({
-        "version": "1.0", "truncation": null, "padding": null, "added_tokens": added,
-        "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
-            "strip_accents": true, "lowercase": true},
-        "pre_tokenizer": {"type": "BertPreTokenizer"},
-        "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]},
-        "decoder": null,
-        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
-            "max_input_chars_per_word": 100, "vocab": vocab}
-    })
-    .to_string()
+    wordpiece_tokenizer(&words, 4).to_string()
 }
 
 /// A tiny random BERT NER model whose head always prefers B-PER.
 fn tiny_model(dir: &Path) {
-    let id2label: serde_json::Map<String, serde_json::Value> = LABELS
+    let id2label: Map<String, Value> = LABELS
         .iter()
         .enumerate()
         .map(|(i, l)| (i.to_string(), (*l).into()))
         .collect();
-    let json = serde_json::json!({
-        "model_type": "bert", "vocab_size": 32, "hidden_size": 8, "num_hidden_layers": 1,
-        "num_attention_heads": 2, "intermediate_size": 16, "hidden_act": "gelu",
-        "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
-        "max_position_embeddings": 128, "type_vocab_size": 4, "initializer_range": 0.02,
-        "layer_norm_eps": 1e-12, "pad_token_id": 0, "id2label": id2label,
-        "ertag": {"casing": true, "scheme": "iob2"}
-    });
-    std::fs::create_dir_all(dir).unwrap();
-    let path = dir.join("config.json");
-    std::fs::write(&path, json.to_string()).unwrap();
-    let model = TokenClassifier::new(ModelConfig::from_file(&path).unwrap(), Device::Cpu).unwrap();
+    let config = tiny_bert_config(
+        32,
+        8,
+        4,
+        json!({"id2label": id2label, "ertag": {"casing": true, "scheme": "iob2"}}),
+    );
+    let model = common::tiny_model(dir, &config);
     {
         let _g = tch::no_grad_guard();
         let mut vars = model.vs.variables();
@@ -112,11 +75,7 @@ fn annotate_a_text_directory() {
         "1",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let docs: Vec<Document> = std::fs::read_to_string(&out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let docs: Vec<Document> = read_jsonl(&out);
     assert_eq!(docs.len(), 2);
     let mut total = 0;
     for doc in &docs {

@@ -6,6 +6,8 @@
 //! interpreter named by `ERTAG_PYTHON` (`make setup` installs it). Without one these tests fail:
 //! an interoperability test that passes without running proves nothing.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -13,13 +15,11 @@ use ertag::ner::{Architecture, ModelConfig, TokenClassifier};
 use serde_json::{json, Value};
 use tch::{Device, Kind, Tensor};
 
+use common::{repo, succeeded};
+
 const ARCHS: [&str; 5] = ["bert", "bert-cased", "distilbert", "roberta", "xlm-roberta"];
 const LABELS: [&str; 5] = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"];
 const TOLERANCE: f64 = 1e-4;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A Python with torch, transformers and tokenizers.
 fn python() -> PathBuf {
@@ -47,11 +47,7 @@ fn script(python: &Path, args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("python runs");
-    assert!(
-        out.status.success(),
-        "tiny_checkpoints.py {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeded(out, format_args!("tiny_checkpoints.py {args:?}"));
     String::from_utf8(out.stdout).unwrap()
 }
 

@@ -3,31 +3,19 @@
 //! CoNLL-2003 training documents: the run must write a loadable checkpoint, log one line per
 //! epoch with a falling loss, and resume after an epoch.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use ertag::ner::{ModelConfig, TokenClassifier};
+use ertag::ner::TokenClassifier;
 use serde_json::{json, Value};
 use tch::{Device, Tensor};
 
-fn conll(split: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/conll2003/iob2")
-        .join(format!("{split}.txt"))
-}
+use common::{ertag_ok as ertag, read_jsonl, shared_data, tiny_bert_config, wordpiece_tokenizer};
 
-fn ertag(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_ertag"))
-        .args(args)
-        .output()
-        .expect("run ertag");
-    assert!(
-        out.status.success(),
-        "ertag {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+fn conll(split: &str) -> PathBuf {
+    shared_data("conll2003/iob2").join(format!("{split}.txt"))
 }
 
 /// The first `n` documents of a CoNLL file (split at `-DOCSTART-`).
@@ -71,28 +59,7 @@ fn tiny_tokenizer(text: &str) -> (Value, usize) {
         .collect();
     words.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     vocab.extend(words.into_iter().take(200).map(|(_, w)| w));
-    let map: serde_json::Map<String, Value> = vocab
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w.clone(), json!(i)))
-        .collect();
-    let special = |id: usize, s: &str| {
-        json!({"id": id, "content": s, "single_word": false, "lstrip": false, "rstrip": false,
-               "normalized": false, "special": true})
-    };
-    let tok = json!({
-        "version": "1.0", "truncation": null, "padding": null,
-        "added_tokens": [special(0, "[PAD]"), special(1, "[UNK]"), special(2, "[CLS]"),
-                         special(3, "[SEP]"), special(4, "[MASK]")],
-        "normalizer": {"type": "BertNormalizer", "clean_text": true,
-                       "handle_chinese_chars": true, "strip_accents": null, "lowercase": true},
-        "pre_tokenizer": {"type": "BertPreTokenizer"},
-        "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]},
-        "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": true},
-        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
-                  "max_input_chars_per_word": 100, "vocab": map}
-    });
-    (tok, vocab.len())
+    (wordpiece_tokenizer(&vocab, 5), vocab.len())
 }
 
 /// A bare BERT encoder directory like the MiniLM backbone: config.json without labels,
@@ -101,20 +68,14 @@ fn tiny_backbone(dir: &Path, corpus: &str) {
     std::fs::create_dir_all(dir).unwrap();
     let (tokenizer, vocab_size) = tiny_tokenizer(corpus);
     std::fs::write(dir.join("tokenizer.json"), tokenizer.to_string()).unwrap();
-    let mut config = json!({
-        "architectures": ["BertModel"], "model_type": "bert",
-        "vocab_size": vocab_size, "hidden_size": 32, "num_hidden_layers": 1,
-        "num_attention_heads": 2, "intermediate_size": 64, "hidden_act": "gelu",
-        "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
-        "max_position_embeddings": 128, "type_vocab_size": 2, "initializer_range": 0.02,
-        "layer_norm_eps": 1e-12, "pad_token_id": 0,
-        "id2label": {"0": "O"}
-    });
-    let config_path = dir.join("config.json");
-    std::fs::write(&config_path, config.to_string()).unwrap();
+    let mut config = tiny_bert_config(
+        vocab_size,
+        32,
+        2,
+        json!({"architectures": ["BertModel"], "id2label": {"0": "O"}}),
+    );
     tch::manual_seed(1);
-    let model =
-        TokenClassifier::new(ModelConfig::from_file(&config_path).unwrap(), Device::Cpu).unwrap();
+    let model = common::tiny_model(dir, &config);
     model.save(dir, false).unwrap();
     // Keep only the encoder, saved without the "bert." prefix (as the MiniLM backbone is).
     let weights = dir.join("model.safetensors");
@@ -125,15 +86,11 @@ fn tiny_backbone(dir: &Path, corpus: &str) {
         .collect();
     Tensor::write_safetensors(&named, &weights).unwrap();
     config.as_object_mut().unwrap().remove("id2label");
-    std::fs::write(&config_path, config.to_string()).unwrap();
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
 }
 
 fn log_lines(out: &Path) -> Vec<Value> {
-    std::fs::read_to_string(out.join("train_log.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    read_jsonl(&out.join("train_log.jsonl"))
 }
 
 #[test]

@@ -1,25 +1,21 @@
 //! The shipped default NER model (`models/ner/`) on the seed story, through the real binary.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use ertag::document::Document;
+
+use common::{command, ok};
 
 #[test]
 fn shipped_model_tags_the_seed_story() {
     let repo = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new(env!("CARGO_BIN_EXE_ertag"))
+    let out = command(&["annotate", "examples/putin-calls.txt", "-o", "-"])
         .current_dir(repo)
-        .args(["annotate", "examples/putin-calls.txt", "-o", "-"])
-        .env_remove("LD_LIBRARY_PATH")
         .output()
         .expect("ertag runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Document = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let doc: Document = serde_json::from_str(&ok(&out)).expect("one JSON document");
     assert!(doc.problems().is_empty(), "{:?}", doc.problems());
     let found: BTreeSet<(String, String)> = doc
         .entities

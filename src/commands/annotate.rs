@@ -18,17 +18,7 @@ pub const DEFAULT_MODEL: &str = "models/ner";
 
 pub fn run(args: &AnnotateArgs, diag: &mut Diagnostics) -> Result<()> {
     let started = Instant::now();
-    let to = match args.to {
-        Some(f) => f,
-        None if args.output.as_os_str() == "-" => Format::Jsonl,
-        None => Format::detect(&args.output).unwrap_or(Format::Jsonl),
-    };
-    if !to.can_write() {
-        return Err(Error::Usage(format!(
-            "{} is an input format only; choose another --to",
-            to.name()
-        )));
-    }
+    let to = formats::output_format(&args.output, args.to)?;
     if args.relation_model.is_some() {
         return Err(Error::NotBuilt {
             what: "--relation-model",

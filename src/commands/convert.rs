@@ -2,8 +2,8 @@
 
 use crate::cli::ConvertArgs;
 use crate::document::Document;
-use crate::error::{Diagnostics, Error, Result};
-use crate::formats::{self, Format};
+use crate::error::{Diagnostics, Result};
+use crate::formats;
 
 /// Counts for the summary line.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -26,17 +26,7 @@ impl Summary {
 pub fn run(args: &ConvertArgs, diag: &mut Diagnostics) -> Result<()> {
     diag.strict = args.input.strict;
     let from = args.input.format()?;
-    let to = match args.to {
-        Some(f) => f,
-        None if args.output.as_os_str() == "-" => Format::Jsonl,
-        None => Format::detect(&args.output).unwrap_or(Format::Jsonl),
-    };
-    if !to.can_write() {
-        return Err(Error::Usage(format!(
-            "{} is an input format only; choose another --to",
-            to.name()
-        )));
-    }
+    let to = formats::output_format(&args.output, args.to)?;
     let opts = args.input.options();
     let docs = formats::read(&args.input.input, from, &opts, diag)?;
     let before = diag.warnings.len();

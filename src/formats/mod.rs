@@ -88,6 +88,24 @@ impl Format {
     }
 }
 
+/// The format to write `path` in: the one named, else JSON lines for `-` (standard output),
+/// else the one [`Format::detect`] finds in the name, else JSON lines. An input-only format
+/// is a usage error.
+pub fn output_format(path: &Path, named: Option<Format>) -> Result<Format> {
+    let to = match named {
+        Some(f) => f,
+        None if path.as_os_str() == "-" => Format::Jsonl,
+        None => Format::detect(path).unwrap_or(Format::Jsonl),
+    };
+    if !to.can_write() {
+        return Err(Error::Usage(format!(
+            "{} is an input format only; choose another --to",
+            to.name()
+        )));
+    }
+    Ok(to)
+}
+
 /// The format of `path`: the one named, else guessed from the name; a `.txt` file (which
 /// [`Format::detect`] takes for plain text unless it is named `conll`) whose first line looks
 /// like CoNLL columns is read as CoNLL, since CoNLL-2003 ships as `train.txt` and `test.txt`.

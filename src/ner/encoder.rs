@@ -3,9 +3,10 @@
 //! as they are. The encoder returns hidden states, not labels: the NER head and the relation
 //! classifier both read them, so a sentence is encoded once.
 
-use rust_bert::bert::{BertEmbeddings, BertModel};
+use rust_bert::bert::{BertEmbedding, BertEmbeddings, BertModel};
 use rust_bert::distilbert::DistilBertModel;
 use rust_bert::roberta::RobertaEmbeddings;
+use rust_bert::RustBertError;
 use tch::{nn, Tensor};
 
 use crate::error::{Error, Result};
@@ -49,34 +50,33 @@ impl Encoder {
         train: bool,
     ) -> Result<Tensor> {
         let out = match self {
-            Encoder::Bert(m) => m
-                .forward_t(
-                    Some(input_ids),
-                    Some(mask),
-                    type_ids,
-                    None,
-                    None,
-                    None,
-                    None,
-                    train,
-                )
-                .map(|o| o.hidden_state),
-            Encoder::Roberta(m) => m
-                .forward_t(
-                    Some(input_ids),
-                    Some(mask),
-                    type_ids,
-                    None,
-                    None,
-                    None,
-                    None,
-                    train,
-                )
-                .map(|o| o.hidden_state),
+            Encoder::Bert(m) => bert_hidden(m, input_ids, mask, type_ids, train),
+            Encoder::Roberta(m) => bert_hidden(m, input_ids, mask, type_ids, train),
             Encoder::DistilBert(m) => m
                 .forward_t(Some(input_ids), Some(mask), None, train)
                 .map(|o| o.hidden_state),
         };
         out.map_err(|e| Error::Usage(format!("encoder failed: {e}")))
     }
+}
+
+/// The hidden states of a BERT-shaped model (BERT or RoBERTa embeddings).
+fn bert_hidden<E: BertEmbedding>(
+    m: &BertModel<E>,
+    input_ids: &Tensor,
+    mask: &Tensor,
+    type_ids: Option<&Tensor>,
+    train: bool,
+) -> std::result::Result<Tensor, RustBertError> {
+    m.forward_t(
+        Some(input_ids),
+        Some(mask),
+        type_ids,
+        None,
+        None,
+        None,
+        None,
+        train,
+    )
+    .map(|o| o.hidden_state)
 }

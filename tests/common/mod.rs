@@ -1,0 +1,141 @@
+//! Helpers shared by the integration tests: running the real binary, reading its output, and
+//! making tiny WordPiece tokenizers and random BERT models.
+//!
+//! Each test crate uses only some of these, hence the `dead_code` allowances.
+
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ertag::ner::{ModelConfig, TokenClassifier};
+use serde_json::{json, Map, Value};
+use tch::Device;
+
+/// The crate's root directory.
+#[allow(dead_code)]
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A shared data file (`../shared/data/<rel>`).
+#[allow(dead_code)]
+pub fn shared_data(rel: &str) -> PathBuf {
+    repo().join("../shared/data").join(rel)
+}
+
+/// The `ertag` binary with `args`, ready to run. The binary must find libtorch through its
+/// rpath alone, so `LD_LIBRARY_PATH` is removed.
+#[allow(dead_code)]
+pub fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ertag"));
+    cmd.args(args).env_remove("LD_LIBRARY_PATH");
+    cmd
+}
+
+/// Run the `ertag` binary with `args`.
+#[allow(dead_code)]
+pub fn ertag(args: &[&str]) -> Output {
+    command(args).output().expect("ertag runs")
+}
+
+/// Run the `ertag` binary with `args`, which must succeed.
+#[allow(dead_code)]
+pub fn ertag_ok(args: &[&str]) -> Output {
+    succeeded(ertag(args), format_args!("ertag {args:?}"))
+}
+
+/// `out`, after asserting that the process (`what`) succeeded.
+#[allow(dead_code)]
+pub fn succeeded(out: Output, what: impl Display) -> Output {
+    assert!(out.status.success(), "{what} failed:\n{}", stderr(&out));
+    out
+}
+
+#[allow(dead_code)]
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[allow(dead_code)]
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The standard output of a run that must have succeeded.
+#[allow(dead_code)]
+pub fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "{}", stderr(o));
+    stdout(o)
+}
+
+/// One value per line of a JSON-lines file.
+#[allow(dead_code)]
+pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Vec<T> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A WordPiece tokenizer.json (BERT normaliser, lower-casing and stripping accents,
+/// pre-tokenizer and [CLS]/[SEP] post-processor) over `vocab`, whose first `specials` words
+/// are special tokens; `[CLS]` must have id 2 and `[SEP]` id 3.
+#[allow(dead_code)]
+pub fn wordpiece_tokenizer<S: AsRef<str>>(vocab: &[S], specials: usize) -> Value {
+    let map: Map<String, Value> = vocab
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.as_ref().to_string(), i.into()))
+        .collect();
+    let added: Vec<Value> = vocab[..specials]
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            json!({"id": i, "content": w.as_ref(), "single_word": false, "lstrip": false,
+                "rstrip": false, "normalized": false, "special": true})
+        })
+        .collect();
+    json!({
+        "version": "1.0", "truncation": null, "padding": null, "added_tokens": added,
+        "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
+            "strip_accents": true, "lowercase": true},
+        "pre_tokenizer": {"type": "BertPreTokenizer"},
+        "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]},
+        "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": true},
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+            "max_input_chars_per_word": 100, "vocab": map}
+    })
+}
+
+/// The config.json of a tiny one-layer BERT with two attention heads; `extra` fields (labels,
+/// `ertag` settings, ...) are added to it.
+#[allow(dead_code)]
+pub fn tiny_bert_config(
+    vocab_size: usize,
+    hidden_size: usize,
+    type_vocab_size: usize,
+    extra: Value,
+) -> Value {
+    let mut config = json!({
+        "model_type": "bert", "vocab_size": vocab_size, "hidden_size": hidden_size,
+        "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 2 * hidden_size,
+        "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
+        "max_position_embeddings": 128, "type_vocab_size": type_vocab_size,
+        "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": 0
+    });
+    let fields = config.as_object_mut().unwrap();
+    for (k, v) in extra.as_object().expect("extra config fields").clone() {
+        fields.insert(k, v);
+    }
+    config
+}
+
+/// Write `config` as `dir/config.json` and build a random model from it.
+#[allow(dead_code)]
+pub fn tiny_model(dir: &Path, config: &Value) -> TokenClassifier {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("config.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    TokenClassifier::new(ModelConfig::from_file(&path).unwrap(), Device::Cpu).unwrap()
+}
