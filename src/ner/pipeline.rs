@@ -44,7 +44,6 @@ pub struct NerModel {
     classifier: TokenClassifier,
     featurizer: Featurizer,
     opts: NerOptions,
-    device: Device,
 }
 
 impl NerModel {
@@ -114,7 +113,6 @@ impl NerModel {
             classifier,
             featurizer,
             opts,
-            device,
         })
     }
 
@@ -150,58 +148,68 @@ impl NerModel {
     /// the order of [`Self::labels`]. Documents must already have their tokens (see
     /// [`Self::annotate`], which segments them).
     pub fn predict_word_probs(&self, docs: &[Document]) -> Result<Vec<Vec<Vec<f32>>>> {
-        let mut windows: Vec<Window> = Vec::new();
-        for (d, doc) in docs.iter().enumerate() {
-            windows.extend(self.featurizer.windows(d, doc)?);
-        }
-        // Stable sort: equal lengths keep document order, so batches are the same every run.
-        let mut order: Vec<usize> = (0..windows.len()).collect();
-        order.sort_by_key(|&i| windows[i].len());
-        let n_labels = self.labels().len();
-        let mut out: Vec<Vec<Option<Vec<f32>>>> =
-            docs.iter().map(|d| vec![None; d.tokens.len()]).collect();
-        let _guard = tch::no_grad_guard();
-        for chunk in order.chunks(self.opts.batch_size) {
-            let batch: Vec<&Window> = chunk.iter().map(|&i| &windows[i]).collect();
-            let probs = self.forward(&batch)?;
-            let width = probs.len() / batch.len();
-            for (r, w) in batch.iter().enumerate() {
-                let rows = &probs[r * width..(r + 1) * width];
-                for (t, dist) in
-                    decode::word_distributions(w, rows, n_labels, self.opts.aggregation)
-                {
-                    out[w.doc][t] = Some(dist);
-                }
+        word_probabilities(
+            &self.classifier,
+            &self.featurizer,
+            docs,
+            self.opts.batch_size,
+            self.opts.aggregation,
+        )
+    }
+}
+
+/// The label distribution of every word token of `docs` under `classifier`: `out[d][t]` for
+/// `docs[d].tokens[t]`. Windows are sorted by length (stably, so batches are the same every run)
+/// and run in batches without gradients. Shared by [`NerModel`] and the dev evaluation of
+/// training, so that the logged dev score is the saved model's.
+pub fn word_probabilities(
+    classifier: &TokenClassifier,
+    featurizer: &Featurizer,
+    docs: &[Document],
+    batch_size: usize,
+    aggregation: Aggregation,
+) -> Result<Vec<Vec<Vec<f32>>>> {
+    let mut windows: Vec<Window> = Vec::new();
+    for (d, doc) in docs.iter().enumerate() {
+        windows.extend(featurizer.windows(d, doc)?);
+    }
+    let mut order: Vec<usize> = (0..windows.len()).collect();
+    order.sort_by_key(|&i| windows[i].len());
+    let n_labels = classifier.labels().len();
+    let device = classifier.vs.device();
+    let mut out: Vec<Vec<Option<Vec<f32>>>> =
+        docs.iter().map(|d| vec![None; d.tokens.len()]).collect();
+    let _guard = tch::no_grad_guard();
+    for chunk in order.chunks(batch_size.max(1)) {
+        let batch: Vec<&Window> = chunk.iter().map(|&i| &windows[i]).collect();
+        let b = collate(&batch, featurizer.pad_id(), device);
+        let (_, logits) = classifier.forward_t(&b.input_ids, &b.mask, Some(&b.type_ids), false)?;
+        let probs = probabilities(&logits)?;
+        let width = probs.len() / batch.len();
+        for (r, w) in batch.iter().enumerate() {
+            let rows = &probs[r * width..(r + 1) * width];
+            for (t, dist) in decode::word_distributions(w, rows, n_labels, aggregation) {
+                out[w.doc][t] = Some(dist);
             }
         }
-        docs.iter()
-            .zip(out)
-            .map(|(doc, dists)| {
-                dists
-                    .into_iter()
-                    .enumerate()
-                    .map(|(t, d)| {
-                        d.ok_or_else(|| {
-                            Error::input(
-                                &Location::default().in_doc(doc.id.clone()),
-                                format!("internal error: token {t} was decided by no window"),
-                            )
-                        })
+    }
+    docs.iter()
+        .zip(out)
+        .map(|(doc, dists)| {
+            dists
+                .into_iter()
+                .enumerate()
+                .map(|(t, d)| {
+                    d.ok_or_else(|| {
+                        Error::input(
+                            &Location::default().in_doc(doc.id.clone()),
+                            format!("internal error: token {t} was decided by no window"),
+                        )
                     })
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// Softmax probabilities of one batch, flattened `[batch, length, labels]`, in f32 on the
-    /// CPU.
-    fn forward(&self, batch: &[&Window]) -> Result<Vec<f32>> {
-        let b = collate(batch, self.featurizer.pad_id(), self.device);
-        let (_, logits) =
-            self.classifier
-                .forward_t(&b.input_ids, &b.mask, Some(&b.type_ids), false)?;
-        probabilities(&logits)
-    }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// A `[batch, length, labels]` logits tensor as flat f32 probabilities (softmax over labels),

@@ -34,10 +34,10 @@ use crate::eval::bootstrap::SplitMix64;
 use crate::eval::counts::add_counts;
 use crate::eval::{entity_counts, ScoreTable};
 use crate::ner::config::{ErtagSettings, ModelConfig};
-use crate::ner::decode::{self, word_distributions, Aggregation};
+use crate::ner::decode::{self, Aggregation};
 use crate::ner::features::{collate, Featurizer, Window, WindowConfig};
 use crate::ner::model::TokenClassifier;
-use crate::ner::pipeline::probabilities;
+use crate::ner::pipeline::word_probabilities;
 use crate::segment::Segmenter;
 use crate::tags::{self, TagScheme};
 
@@ -614,32 +614,8 @@ fn evaluate(
     dev: &[Document],
     batch_size: usize,
 ) -> Result<ScoreTable> {
-    let _guard = tch::no_grad_guard();
-    let device = model.vs.device();
-    let mut windows: Vec<Window> = Vec::new();
-    for (d, doc) in dev.iter().enumerate() {
-        windows.extend(featurizer.windows(d, doc)?);
-    }
-    let mut order: Vec<usize> = (0..windows.len()).collect();
-    order.sort_by_key(|&i| windows[i].len());
     let labels = model.labels();
-    let mut dists: Vec<Vec<Vec<f32>>> = dev
-        .iter()
-        .map(|d| vec![vec![0.0; labels.len()]; d.tokens.len()])
-        .collect();
-    for chunk in order.chunks(batch_size.max(1) * 2) {
-        let batch: Vec<&Window> = chunk.iter().map(|&i| &windows[i]).collect();
-        let b = collate(&batch, featurizer.pad_id(), device);
-        let (_, logits) = model.forward_t(&b.input_ids, &b.mask, Some(&b.type_ids), false)?;
-        let probs = probabilities(&logits)?;
-        let width = probs.len() / batch.len();
-        for (r, w) in batch.iter().enumerate() {
-            let rows = &probs[r * width..(r + 1) * width];
-            for (t, dist) in word_distributions(w, rows, labels.len(), Aggregation::First) {
-                dists[w.doc][t] = dist;
-            }
-        }
-    }
+    let dists = word_probabilities(model, featurizer, dev, batch_size * 2, Aggregation::First)?;
     let scheme = model.config.ertag.scheme;
     let mut counts = crate::eval::LabelCounts::new();
     for (gold, dists) in dev.iter().zip(&dists) {
