@@ -130,6 +130,30 @@ pub struct AnnotateArgs {
     /// Relation model directory.
     #[arg(long)]
     pub relation_model: Option<PathBuf>,
+    /// JSON Lines input: the field holding the document id (a missing id becomes
+    /// `<file>:<line>`).
+    #[arg(long, default_value = "id")]
+    pub id_field: String,
+    /// JSON Lines input: the field holding the text; other fields are kept in `meta`.
+    #[arg(long, default_value = "text")]
+    pub text_field: String,
+    /// Write documents that cannot be annotated, with their reason, to FILE (JSON Lines:
+    /// id, source, reason) instead of standard error.
+    #[arg(long, value_name = "FILE")]
+    pub errors: Option<PathBuf>,
+    /// Stop at the first document that cannot be annotated.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Skip the documents already in the output file (and errors file), append the rest.
+    #[arg(long)]
+    pub resume: bool,
+    /// Annotate only share I of N (0-based) of the documents, chosen by a stable hash of
+    /// their id: N runs with 0/N .. N-1/N together annotate everything exactly once.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::annotate::Shard>,
+    /// Documents read, annotated and written at a time (memory stays constant).
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub chunk_size: usize,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ pub mod tags;
 
 pub use document::{Document, Entity, Relation, Span};
 pub use error::{Diagnostics, Error, Location, Result};
+pub mod annotate;
 pub mod cli;
 pub mod commands;
 pub mod eval;

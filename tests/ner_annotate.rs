@@ -1,56 +1,16 @@
-//! `ertag annotate` end to end: the real binary with a tiny random model made here.
+//! `ertag annotate` end to end: the real binary with a tiny random model (`tests/common`).
 
 mod common;
 
-use std::path::Path;
-
+use common::{ertag, read_jsonl, stderr, tiny_ner_model};
 use ertag::document::Document;
 use ertag::offsets::CharIndex;
-use serde_json::{json, Map, Value};
-use tch::Tensor;
-
-use common::{ertag, read_jsonl, stderr, tiny_bert_config, wordpiece_tokenizer};
-
-const LABELS: [&str; 5] = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"];
-
-/// A tiny WordPiece tokenizer (lower-casing, accent-stripping, like the shipped backbone's).
-fn tokenizer_json() -> String {
-    let words = [
-        "[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "mayor", "of", "zurich", "met", "anna", "in",
-        "paris", "said", ".", ",", "he", "she", "##s",
-    ];
-    wordpiece_tokenizer(&words, 4).to_string()
-}
-
-/// A tiny random BERT NER model whose head always prefers B-PER.
-fn tiny_model(dir: &Path) {
-    let id2label: Map<String, Value> = LABELS
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (i.to_string(), (*l).into()))
-        .collect();
-    let config = tiny_bert_config(
-        32,
-        8,
-        4,
-        json!({"id2label": id2label, "ertag": {"casing": true, "scheme": "iob2"}}),
-    );
-    let model = common::tiny_model(dir, &config);
-    {
-        let _g = tch::no_grad_guard();
-        let mut vars = model.vs.variables();
-        let bias = vars.get_mut("classifier.bias").unwrap();
-        bias.copy_(&Tensor::from_slice(&[0f32, 100.0, 0.0, 0.0, 0.0]));
-    }
-    model.save(dir, true).unwrap();
-    std::fs::write(dir.join("tokenizer.json"), tokenizer_json()).unwrap();
-}
 
 #[test]
 fn annotate_a_text_directory() {
     let tmp = tempfile::tempdir().unwrap();
     let model = tmp.path().join("model");
-    tiny_model(&model);
+    tiny_ner_model(&model);
     let input = tmp.path().join("in");
     std::fs::create_dir_all(input.join("wire")).unwrap();
     std::fs::write(

@@ -1,16 +1,18 @@
 //! `ertag annotate`: read documents, find their entities with the NER model, write them.
 //!
-//! Everything is read first and written at the end; streaming, resuming and an errors file
-//! come with batch annotation (issue 8).
+//! The work is done by the batch-annotation stage ([`crate::annotate`]): streaming input,
+//! chunks of constant memory, an errors file, `--resume` and `--shard`. This file turns the
+//! command line into its options and prints the summary.
 
 use std::path::Path;
 use std::time::Instant;
 
 use tch::Device;
 
+use crate::annotate::{self, BatchOptions, DocumentSource, SourceOptions};
 use crate::cli::AnnotateArgs;
 use crate::error::{Diagnostics, Error, Result};
-use crate::formats::{self, ConllOptions, Format, Options};
+use crate::formats::{self, ConllOptions, Options};
 use crate::ner::{NerModel, NerOptions};
 
 /// Where `make` and `--ner-model`'s default expect the shipped model.
@@ -25,22 +27,34 @@ pub fn run(args: &AnnotateArgs, diag: &mut Diagnostics) -> Result<()> {
             detail: "the relation classifier is issue 5",
         });
     }
-    // Check the model before reading a large input.
-    check_model_dir(&args.ner_model)?;
     let opts = Options {
         conll: ConllOptions {
             scheme: args.scheme,
             ..Default::default()
         },
     };
-    let mut docs = Vec::new();
-    for input in &args.inputs {
-        let from = match args.from {
-            None if input.as_os_str() == "-" => Format::Jsonl,
-            named => formats::guess_format(input, named)?,
-        };
-        docs.extend(formats::read(input, from, &opts, diag)?);
-    }
+    let batch = BatchOptions {
+        output: args.output.clone(),
+        to,
+        errors: args.errors.clone(),
+        fail_fast: args.fail_fast,
+        resume: args.resume,
+        shard: args.shard,
+        chunk_size: args.chunk_size,
+        formats: opts.clone(),
+    };
+    // Check the options, the inputs' formats and the model before loading anything large.
+    batch.check()?;
+    check_model_dir(&args.ner_model)?;
+    let mut source = DocumentSource::new(
+        &args.inputs,
+        SourceOptions {
+            from: args.from,
+            id_field: args.id_field.clone(),
+            text_field: args.text_field.clone(),
+            formats: opts,
+        },
+    )?;
     let model = NerModel::load(
         &args.ner_model,
         Device::cuda_if_available(),
@@ -50,14 +64,37 @@ pub fn run(args: &AnnotateArgs, diag: &mut Diagnostics) -> Result<()> {
             max_subwords: args.max_subwords,
         },
     )?;
-    model.annotate(&mut docs)?;
-    formats::write(&docs, &args.output, to, &opts, diag)?;
-    let entities: usize = docs.iter().map(|d| d.entities.len()).sum();
-    eprintln!(
-        "annotated {} documents: {entities} entities in {:.1}s",
-        docs.len(),
-        started.elapsed().as_secs_f64()
+    let result = annotate::run(&mut source, &model, &batch, diag);
+    diag.warnings.extend(source.take_warnings().warnings);
+    let s = result?;
+    let mut line = format!(
+        "annotated {} documents: {} entities in {:.1}s (read {}, failed {}",
+        s.annotated,
+        s.entities,
+        started.elapsed().as_secs_f64(),
+        s.read,
+        s.failed
     );
+    if args.resume {
+        line.push_str(&format!(", skipped {} already written", s.skipped));
+    }
+    line.push(')');
+    eprintln!("{line}");
+    let where_ = match &args.errors {
+        Some(path) => format!("reasons in {}", path.display()),
+        None => "reasons above".into(),
+    };
+    if let Some(f) = s.stopped {
+        return Err(Error::Usage(format!(
+            "stopped at the first failure (--fail-fast): {f}"
+        )));
+    }
+    if s.failed > 0 {
+        return Err(Error::Usage(format!(
+            "{} of {} documents could not be annotated ({where_})",
+            s.failed, s.read
+        )));
+    }
     Ok(())
 }
 

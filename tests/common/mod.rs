@@ -139,3 +139,40 @@ pub fn tiny_model(dir: &Path, config: &Value) -> TokenClassifier {
     std::fs::write(&path, config.to_string()).unwrap();
     TokenClassifier::new(ModelConfig::from_file(&path).unwrap(), Device::Cpu).unwrap()
 }
+
+/// A tiny random BERT NER model (labels O, B/I-PER, B/I-LOC, casing token types) in `dir`,
+/// whose head always prefers B-PER, so that every word becomes a PER entity: predictable output
+/// from a real model run.
+#[allow(dead_code)]
+pub fn tiny_ner_model(dir: &Path) {
+    const LABELS: [&str; 5] = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"];
+    let id2label: Map<String, Value> = LABELS
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i.to_string(), (*l).into()))
+        .collect();
+    let config = tiny_bert_config(
+        32,
+        8,
+        4,
+        json!({"id2label": id2label, "ertag": {"casing": true, "scheme": "iob2"}}),
+    );
+    let model = tiny_model(dir, &config);
+    {
+        let _g = tch::no_grad_guard();
+        let mut vars = model.vs.variables();
+        let bias = vars.get_mut("classifier.bias").unwrap();
+        bias.copy_(&tch::Tensor::from_slice(&[0f32, 100.0, 0.0, 0.0, 0.0]));
+    }
+    model.save(dir, true).unwrap();
+    // A lower-casing, accent-stripping WordPiece vocabulary, like the shipped backbone's.
+    let words = [
+        "[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "mayor", "of", "zurich", "met", "anna", "in",
+        "paris", "said", ".", ",", "he", "she", "##s",
+    ];
+    std::fs::write(
+        dir.join("tokenizer.json"),
+        wordpiece_tokenizer(&words, 4).to_string(),
+    )
+    .unwrap();
+}
