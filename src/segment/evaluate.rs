@@ -11,6 +11,7 @@ use std::ops::AddAssign;
 
 use super::{detokenize_document, Segmenter};
 use crate::document::{Document, Span};
+use crate::eval::Counts;
 use crate::offsets::CharIndex;
 
 /// Counts of gold, predicted and matching boundaries.
@@ -22,21 +23,26 @@ pub struct BoundaryScores {
 }
 
 impl BoundaryScores {
+    /// The same figures as the evaluation harness computes them (0 for an empty denominator,
+    /// so "nothing predicted" never looks perfect).
+    fn counts(&self) -> Counts {
+        Counts {
+            tp: self.correct,
+            fp: self.predicted - self.correct,
+            fn_: self.gold - self.correct,
+        }
+    }
+
     pub fn precision(&self) -> f64 {
-        ratio(self.correct, self.predicted)
+        self.counts().precision()
     }
 
     pub fn recall(&self) -> f64 {
-        ratio(self.correct, self.gold)
+        self.counts().recall()
     }
 
     pub fn f1(&self) -> f64 {
-        let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 {
-            0.0
-        } else {
-            2.0 * p * r / (p + r)
-        }
+        self.counts().f1()
     }
 
     fn count<T: std::hash::Hash + Eq>(gold: &HashSet<T>, predicted: &HashSet<T>) -> Self {
@@ -45,15 +51,6 @@ impl BoundaryScores {
             predicted: predicted.len(),
             correct: gold.intersection(predicted).count(),
         }
-    }
-}
-
-/// An empty denominator scores 0, so "nothing predicted" never looks perfect.
-fn ratio(n: usize, d: usize) -> f64 {
-    if d == 0 {
-        0.0
-    } else {
-        n as f64 / d as f64
     }
 }
 
