@@ -239,26 +239,10 @@ pub enum TrainCommand {
     Relations(TrainArgs),
 }
 
+/// What every `ertag train` command reads and writes.
 #[derive(Debug, Args)]
-pub struct TrainArgs {
-    #[arg(long)]
-    pub train: PathBuf,
-    #[arg(long)]
-    pub dev: PathBuf,
-    /// Backbone model directory (Hugging Face format).
-    #[arg(long)]
-    pub base: PathBuf,
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Relation schema (relations only).
-    #[arg(long)]
-    pub schema: Option<PathBuf>,
-}
-
-/// `ertag train ner`: data, backbone, output, and the hyper-parameters worth changing.
-#[derive(Debug, Args)]
-pub struct TrainNerArgs {
-    /// Training documents with entities (any format ertag reads).
+pub struct TrainData {
+    /// Training documents (any format ertag reads).
     #[arg(long)]
     pub train: PathBuf,
     /// Development documents, scored after each epoch to keep the best one.
@@ -273,6 +257,22 @@ pub struct TrainNerArgs {
     /// Format of --train and --dev; guessed from each path when left out.
     #[arg(long, value_enum)]
     pub from: Option<Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: TrainData,
+    /// Relation schema.
+    #[arg(long)]
+    pub schema: Option<PathBuf>,
+}
+
+/// `ertag train ner`: data, backbone, output, and the hyper-parameters worth changing.
+#[derive(Debug, Args)]
+pub struct TrainNerArgs {
+    #[command(flatten)]
+    pub data: TrainData,
     /// CoNLL: tag scheme of the input files (the model always tags in IOB2).
     #[arg(long, value_enum, default_value_t = TagScheme::Iob2)]
     pub scheme: TagScheme,

@@ -27,13 +27,13 @@ pub fn config(args: &TrainNerArgs) -> TrainConfig {
 }
 
 pub fn ner(args: &TrainNerArgs, diag: &mut Diagnostics) -> Result<()> {
-    let train_docs = read(&args.train, args.from, args, diag)?;
-    let dev_docs = read(&args.dev, args.from, args, diag)?;
+    let train_docs = read(&args.data.train, args.data.from, args, diag)?;
+    let dev_docs = read(&args.data.dev, args.data.from, args, diag)?;
     let report = train(
         &train_docs,
         &dev_docs,
-        &args.base,
-        &args.out,
+        &args.data.base,
+        &args.data.out,
         &config(args),
         !args.quiet,
     )?;
@@ -41,7 +41,7 @@ pub fn ner(args: &TrainNerArgs, diag: &mut Diagnostics) -> Result<()> {
         "best epoch {} (dev micro F1 {:.2}); model in {}",
         report.best_epoch,
         100.0 * report.best_dev_f1,
-        args.out.display()
+        args.data.out.display()
     );
     Ok(())
 }
