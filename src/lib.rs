@@ -18,3 +18,4 @@ pub mod cli;
 pub mod commands;
 pub mod eval;
 pub mod ner;
+pub mod relations;

@@ -4,6 +4,7 @@ pub mod annotate;
 pub mod convert;
 pub mod eval;
 pub mod info;
+pub mod schema;
 pub mod segment;
 pub mod train;
 

@@ -1,41 +1,49 @@
-//! `ertag train ner`: read the training and development documents, then hand them to
-//! [`crate::ner::train::train`].
+//! `ertag train ner` and `ertag train relations`: read the training and development documents,
+//! then hand them to [`crate::ner::train::train`] or [`crate::relations::train::train`].
 
 use std::path::Path;
 
-use crate::cli::TrainNerArgs;
+use crate::cli::{TrainData, TrainNerArgs, TrainRelationsArgs, TrainRun};
 use crate::document::Document;
 use crate::error::{Diagnostics, Result};
-use crate::formats::{self, ConllOptions, Format, Options};
+use crate::formats::{self, ConllOptions, Options};
 use crate::ner::train::{train, TrainConfig};
+use crate::relations::train::RelationTrainConfig;
+use crate::relations::Schema;
+use crate::tags::TagScheme;
 
 /// The run's settings from the command line (everything not named keeps its default).
-pub fn config(args: &TrainNerArgs) -> TrainConfig {
+fn run_config(run: &TrainRun) -> TrainConfig {
     TrainConfig {
-        epochs: args.epochs,
-        lr: args.lr,
-        batch_size: args.batch_size,
-        seed: args.seed,
-        max_subwords: args.max_subwords,
-        casing: !args.no_casing,
-        context: !args.no_context,
-        half: !args.fp32,
-        limit_train_docs: args.limit_train_docs,
-        resume: args.resume,
+        epochs: run.epochs,
+        lr: run.lr,
+        batch_size: run.batch_size,
+        seed: run.seed,
+        max_subwords: run.max_subwords,
+        half: !run.fp32,
+        limit_train_docs: run.limit_train_docs,
+        resume: run.resume,
         ..TrainConfig::default()
     }
 }
 
+pub fn config(args: &TrainNerArgs) -> TrainConfig {
+    TrainConfig {
+        casing: !args.no_casing,
+        context: !args.no_context,
+        ..run_config(&args.run)
+    }
+}
+
 pub fn ner(args: &TrainNerArgs, diag: &mut Diagnostics) -> Result<()> {
-    let train_docs = read(&args.data.train, args.data.from, args, diag)?;
-    let dev_docs = read(&args.data.dev, args.data.from, args, diag)?;
+    let (train_docs, dev_docs) = read_both(&args.data, args.scheme, diag)?;
     let report = train(
         &train_docs,
         &dev_docs,
         &args.data.base,
         &args.data.out,
         &config(args),
-        !args.quiet,
+        !args.run.quiet,
     )?;
     eprintln!(
         "best epoch {} (dev micro F1 {:.2}); model in {}",
@@ -46,19 +54,49 @@ pub fn ner(args: &TrainNerArgs, diag: &mut Diagnostics) -> Result<()> {
     Ok(())
 }
 
-/// Documents of `path`, in the format named or guessed (a CoNLL `.txt` is sniffed).
-fn read(
-    path: &Path,
-    from: Option<Format>,
-    args: &TrainNerArgs,
-    diag: &mut Diagnostics,
-) -> Result<Vec<Document>> {
-    let format = formats::guess_format(path, from)?;
-    let opts = Options {
-        conll: ConllOptions {
-            scheme: args.scheme,
-            ..Default::default()
-        },
+pub fn relations(args: &TrainRelationsArgs, diag: &mut Diagnostics) -> Result<()> {
+    let schema = Schema::load(&args.schema)?;
+    let (train_docs, dev_docs) = read_both(&args.data, args.scheme, diag)?;
+    let cfg = RelationTrainConfig {
+        base: run_config(&args.run),
+        joint: args.joint,
+        sentence_window: args.sentence_window,
+        head_lr: args.head_lr,
+        pair_context: !args.no_pair_context,
+        ..RelationTrainConfig::default()
     };
-    formats::read(path, format, &opts, diag)
+    let report = crate::relations::train::train(
+        &train_docs,
+        &dev_docs,
+        schema,
+        &args.data.base,
+        &args.data.out,
+        &cfg,
+        !args.run.quiet,
+    )?;
+    eprintln!(
+        "best epoch {} (dev strict relation F1 {:.2}); model in {}",
+        report.best_epoch,
+        100.0 * report.tuned_dev_f1.unwrap_or(report.best_dev_f1),
+        args.data.out.display()
+    );
+    Ok(())
+}
+
+fn read_both(
+    data: &TrainData,
+    scheme: TagScheme,
+    diag: &mut Diagnostics,
+) -> Result<(Vec<Document>, Vec<Document>)> {
+    let read = |path: &Path, diag: &mut Diagnostics| {
+        let format = formats::guess_format(path, data.from)?;
+        let opts = Options {
+            conll: ConllOptions {
+                scheme,
+                ..Default::default()
+            },
+        };
+        formats::read(path, format, &opts, diag)
+    };
+    Ok((read(&data.train, diag)?, read(&data.dev, diag)?))
 }

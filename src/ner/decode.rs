@@ -73,7 +73,7 @@ pub fn word_distributions(
 }
 
 /// The index and probability of the most probable label (the first one on ties).
-fn argmax(dist: &[f32]) -> (usize, f32) {
+pub(crate) fn argmax(dist: &[f32]) -> (usize, f32) {
     dist.iter()
         .copied()
         .enumerate()

@@ -101,6 +101,12 @@ impl TokenClassifier {
         vars.sort_by(|a, b| a.0.cmp(&b.0));
         let _guard = tch::no_grad_guard();
         for (name, var) in vars.iter_mut() {
+            // From a backbone, the tagging head always starts fresh: another model's labels
+            // mean other things even where their number matches.
+            if adapt && name.starts_with("classifier.") {
+                missing.push(name.clone());
+                continue;
+            }
             let src = named
                 .get(name)
                 .or_else(|| name.strip_prefix(&prefix).and_then(|n| named.get(n)));
@@ -143,6 +149,8 @@ impl TokenClassifier {
             .vs
             .variables()
             .into_iter()
+            // A relation head sharing this encoder saves its own weights (`relations::model`).
+            .filter(|(n, _)| !n.starts_with(crate::relations::model::HEAD_PREFIX))
             .map(|(n, t)| {
                 let t = t.detach().to_device(Device::Cpu);
                 (n, if half { t.to_kind(Kind::Half) } else { t })

@@ -169,6 +169,35 @@ pub fn word_probabilities(
     batch_size: usize,
     aggregation: Aggregation,
 ) -> Result<Vec<Vec<Vec<f32>>>> {
+    word_probabilities_with(
+        classifier,
+        featurizer,
+        docs,
+        batch_size,
+        aggregation,
+        |_| Ok(()),
+    )
+}
+
+/// One forward pass as [`word_probabilities_with`] hands it to its hook: the batch's windows,
+/// the encoder's hidden states `[batch, length, hidden]`, and per window the distributions of
+/// the words it decides (`(token index, distribution)`).
+pub struct BatchOutput<'a> {
+    pub windows: Vec<&'a Window>,
+    pub hidden: Tensor,
+    pub decided: Vec<Vec<(usize, Vec<f32>)>>,
+}
+
+/// [`word_probabilities`], calling `hook` after each batch with its hidden states, so that a
+/// later stage (the relation head) reads the same encoder pass instead of running its own.
+pub fn word_probabilities_with(
+    classifier: &TokenClassifier,
+    featurizer: &Featurizer,
+    docs: &[Document],
+    batch_size: usize,
+    aggregation: Aggregation,
+    mut hook: impl FnMut(&BatchOutput) -> Result<()>,
+) -> Result<Vec<Vec<Vec<f32>>>> {
     let mut windows: Vec<Window> = Vec::new();
     for (d, doc) in docs.iter().enumerate() {
         windows.extend(featurizer.windows(d, doc)?);
@@ -183,12 +212,26 @@ pub fn word_probabilities(
     for chunk in order.chunks(batch_size.max(1)) {
         let batch: Vec<&Window> = chunk.iter().map(|&i| &windows[i]).collect();
         let b = collate(&batch, featurizer.pad_id(), device);
-        let (_, logits) = classifier.forward_t(&b.input_ids, &b.mask, Some(&b.type_ids), false)?;
+        let (hidden, logits) =
+            classifier.forward_t(&b.input_ids, &b.mask, Some(&b.type_ids), false)?;
         let probs = probabilities(&logits)?;
         let width = probs.len() / batch.len();
-        for (r, w) in batch.iter().enumerate() {
-            let rows = &probs[r * width..(r + 1) * width];
-            for (t, dist) in decode::word_distributions(w, rows, n_labels, aggregation) {
+        let decided: Vec<Vec<(usize, Vec<f32>)>> = batch
+            .iter()
+            .enumerate()
+            .map(|(r, w)| {
+                let rows = &probs[r * width..(r + 1) * width];
+                decode::word_distributions(w, rows, n_labels, aggregation)
+            })
+            .collect();
+        let output = BatchOutput {
+            windows: batch,
+            hidden,
+            decided,
+        };
+        hook(&output)?;
+        for (w, dists) in output.windows.iter().zip(output.decided) {
+            for (t, dist) in dists {
                 out[w.doc][t] = Some(dist);
             }
         }

@@ -240,7 +240,11 @@ pub fn steps_per_epoch(n: usize, batch_size: usize) -> usize {
 /// The classifier's config: the backbone's config.json with our labels and settings; with
 /// casing, the token-type vocabulary is widened to the 4 casing classes (the backbone's table
 /// is widened by [`TokenClassifier::from_backbone`]).
-fn classifier_config(base: &Path, labels: Vec<String>, cfg: &TrainConfig) -> Result<ModelConfig> {
+pub(crate) fn classifier_config(
+    base: &Path,
+    labels: Vec<String>,
+    cfg: &TrainConfig,
+) -> Result<ModelConfig> {
     let mut config = ModelConfig::from_file(&base.join("config.json"))?;
     if cfg.casing {
         let o = config
@@ -288,7 +292,7 @@ fn examples(
 }
 
 /// Documents ready to featurize: segmented where they have no word tokens.
-fn prepared(docs: &[Document], limit: Option<usize>) -> Vec<Document> {
+pub(crate) fn prepared(docs: &[Document], limit: Option<usize>) -> Vec<Document> {
     let seg = Segmenter::new();
     docs.iter()
         .take(limit.unwrap_or(usize::MAX))
@@ -300,11 +304,11 @@ fn prepared(docs: &[Document], limit: Option<usize>) -> Vec<Document> {
         .collect()
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |e| Error::io(path, e)
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let json = serde_json::to_string_pretty(value).expect("json") + "\n";
     std::fs::write(path, json).map_err(io_err(path))
 }
@@ -568,7 +572,7 @@ fn resume(
     Ok((model, state))
 }
 
-fn score(prf: crate::eval::Prf, support: usize) -> Score {
+pub(crate) fn score(prf: crate::eval::Prf, support: usize) -> Score {
     Score {
         precision: prf.precision,
         recall: prf.recall,
@@ -577,7 +581,12 @@ fn score(prf: crate::eval::Prf, support: usize) -> Score {
     }
 }
 
-fn progress_bar(show: bool, steps: u64, epoch: usize, epochs: usize) -> indicatif::ProgressBar {
+pub(crate) fn progress_bar(
+    show: bool,
+    steps: u64,
+    epoch: usize,
+    epochs: usize,
+) -> indicatif::ProgressBar {
     if !show {
         return indicatif::ProgressBar::hidden();
     }

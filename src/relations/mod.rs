@@ -1,0 +1,13 @@
+//! The relation stage: a schema of labels, candidate pairs of entity mentions, and a head that
+//! classifies them from the NER encoder's hidden states (one encoder pass for both stages).
+
+pub mod head;
+pub mod model;
+pub mod pairs;
+pub mod pipeline;
+pub mod schema;
+pub mod train;
+
+pub use model::JointModel;
+pub use pipeline::RelationTagger;
+pub use schema::{Direction, Schema};

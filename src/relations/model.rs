@@ -1,0 +1,287 @@
+//! A relation model directory, and the joint model it loads: the NER token classifier whose
+//! encoder it reads, the relation head, the schema and the per-label thresholds.
+//!
+//! A relation model directory holds `relation.json` (settings, thresholds, and where its NER
+//! model is), `relation_head.safetensors` and `schema.toml`. Its NER model is either the same
+//! directory (NER and relations trained jointly on one encoder) or another one, named by a
+//! relative path and pinned by the SHA-256 of its weights: a head trained on a frozen encoder
+//! is only valid on exactly that encoder, and loading it on another is an error.
+
+use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tch::{Device, Kind, Tensor};
+
+use crate::error::{Error, Location, Result};
+use crate::ner::model::TokenClassifier;
+use crate::relations::head::{HeadConfig, RelationHead};
+use crate::relations::schema::Schema;
+
+pub const SETTINGS_FILE: &str = "relation.json";
+pub const HEAD_FILE: &str = "relation_head.safetensors";
+pub const SCHEMA_FILE: &str = "schema.toml";
+/// Variables of the head live under this prefix in the NER model's variable store.
+pub const HEAD_PREFIX: &str = "relation_head";
+/// The optimizer parameter group of the head's variables (the encoder's is 0).
+pub const HEAD_GROUP: usize = 1;
+const FORMAT: &str = "ertag-relations/1";
+
+/// `relation.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelationSettings {
+    pub format: String,
+    /// The NER model directory, relative to this one (`.`: the same directory).
+    pub ner_model: String,
+    /// SHA-256 of the NER model's weight file this head was trained with.
+    pub ner_weights_sha256: String,
+    pub head: HeadConfig,
+    /// Per label (schema order): the score from which a relation is output, chosen on dev.
+    pub thresholds: Vec<f32>,
+    /// Pairs are formed within this many sentences (1: the same sentence).
+    pub sentence_window: usize,
+    /// Whether the encoder was fine-tuned together with the head (else it was frozen).
+    pub joint: bool,
+}
+
+pub struct JointModel {
+    pub ner: TokenClassifier,
+    pub head: RelationHead,
+    pub schema: Schema,
+    pub settings: RelationSettings,
+    /// The NER model directory.
+    pub ner_dir: PathBuf,
+}
+
+impl JointModel {
+    /// A fresh head on `ner` (for training).
+    pub fn new(
+        ner: TokenClassifier,
+        ner_dir: PathBuf,
+        schema: Schema,
+        joint: bool,
+        sentence_window: usize,
+        pair_context: bool,
+    ) -> Result<Self> {
+        let config = HeadConfig {
+            context: pair_context,
+            ..HeadConfig::new(
+                ner.hidden_size,
+                schema.relations.len(),
+                schema.entity_types.len(),
+            )
+        };
+        let head = RelationHead::new(&head_path(&ner), config.clone());
+        let settings = RelationSettings {
+            format: FORMAT.into(),
+            ner_model: ".".into(),
+            ner_weights_sha256: String::new(),
+            head: config,
+            thresholds: vec![0.5; schema.relations.len()],
+            sentence_window,
+            joint,
+        };
+        Ok(JointModel {
+            ner,
+            head,
+            schema,
+            settings,
+            ner_dir,
+        })
+    }
+
+    /// Load a relation model directory and the NER model it names.
+    pub fn load(dir: &Path, device: Device) -> Result<Self> {
+        let loc = Location::file(dir);
+        if !dir.is_dir() {
+            return Err(Error::input(&loc, "relation model directory not found"));
+        }
+        let path = dir.join(SETTINGS_FILE);
+        if !path.is_file() {
+            return Err(Error::input(
+                &loc,
+                format!("not a relation model directory: {SETTINGS_FILE} is missing"),
+            ));
+        }
+        let text = crate::error::read_to_string(&path)?;
+        let settings: RelationSettings = serde_json::from_str(&text)
+            .map_err(|e| Error::input(&Location::file(&path).at_line(e.line()), e.to_string()))?;
+        if settings.format != FORMAT {
+            return Err(Error::input(
+                &Location::file(&path),
+                format!("format {:?}, expected {FORMAT:?}", settings.format),
+            ));
+        }
+        let schema = Schema::load(&dir.join(SCHEMA_FILE))?;
+        let c = &settings.head;
+        if c.labels != schema.relations.len()
+            || c.entity_types != schema.entity_types.len()
+            || settings.thresholds.len() != c.labels
+        {
+            return Err(Error::input(
+                &Location::file(&path),
+                format!(
+                    "the head has {} labels and {} entity types but the schema {} and {} ({} thresholds): the files do not belong together",
+                    c.labels, c.entity_types, schema.relations.len(), schema.entity_types.len(), settings.thresholds.len()
+                ),
+            ));
+        }
+        let ner_dir = dir.join(&settings.ner_model);
+        let weights = ner_weights(&ner_dir)?;
+        let sha = sha256_file(&weights)?;
+        if sha != settings.ner_weights_sha256 {
+            return Err(Error::input(
+                &Location::file(&path),
+                format!(
+                    "the NER model at {} is not the one this relation head was trained on (weights SHA-256 {sha}, expected {})",
+                    ner_dir.display(),
+                    settings.ner_weights_sha256
+                ),
+            ));
+        }
+        let ner = TokenClassifier::load(&ner_dir, device)?;
+        let head = RelationHead::new(&head_path(&ner), settings.head.clone());
+        let head_file = dir.join(HEAD_FILE);
+        let named = Tensor::read_safetensors(&head_file).map_err(|e| {
+            Error::input(
+                &Location::file(&head_file),
+                format!("cannot read weights: {e}"),
+            )
+        })?;
+        let named: std::collections::HashMap<String, Tensor> = named.into_iter().collect();
+        let _guard = tch::no_grad_guard();
+        for (name, mut var) in ner.vs.variables() {
+            if !name.starts_with(HEAD_PREFIX) {
+                continue;
+            }
+            let src = named.get(&name).ok_or_else(|| {
+                Error::input(
+                    &Location::file(&head_file),
+                    format!("weight {name:?} is missing"),
+                )
+            })?;
+            if src.size() != var.size() {
+                return Err(Error::input(
+                    &Location::file(&head_file),
+                    format!(
+                        "weight {name:?} has shape {:?}, the head needs {:?}",
+                        src.size(),
+                        var.size()
+                    ),
+                ));
+            }
+            var.copy_(&src.to_kind(var.kind()).to_device(var.device()));
+        }
+        Ok(JointModel {
+            ner,
+            head,
+            schema,
+            settings,
+            ner_dir,
+        })
+    }
+
+    /// Save the head, its settings and schema in `dir`; with `self.settings.joint`, the NER model
+    /// (encoder and tagging head) is saved there too, else `dir` refers to `self.ner_dir`.
+    pub fn save(&mut self, dir: &Path, half: bool) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        if self.settings.joint {
+            self.ner.save(dir, half)?;
+            self.settings.ner_model = ".".into();
+        } else {
+            self.settings.ner_model = relative_path(dir, &self.ner_dir)?;
+        }
+        let ner_dir = dir.join(&self.settings.ner_model);
+        self.settings.ner_weights_sha256 = sha256_file(&ner_weights(&ner_dir)?)?;
+        let named: Vec<(String, Tensor)> = self
+            .ner
+            .vs
+            .variables()
+            .into_iter()
+            .filter(|(n, _)| n.starts_with(HEAD_PREFIX))
+            .map(|(n, t)| (n, t.detach().to_device(Device::Cpu).to_kind(Kind::Float)))
+            .collect();
+        let path = dir.join(HEAD_FILE);
+        Tensor::write_safetensors(&named, &path)
+            .map_err(|e| Error::Usage(format!("{}: cannot write weights: {e}", path.display())))?;
+        let json = serde_json::to_string_pretty(&self.settings).expect("json") + "\n";
+        let path = dir.join(SETTINGS_FILE);
+        std::fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
+        let path = dir.join(SCHEMA_FILE);
+        std::fs::write(&path, self.schema.to_toml()).map_err(|e| Error::io(&path, e))
+    }
+
+    /// Rewrite `relation.json` only (thresholds chosen after the weights were saved).
+    pub fn save_settings(&self, dir: &Path) -> Result<()> {
+        let json = serde_json::to_string_pretty(&self.settings).expect("json") + "\n";
+        let path = dir.join(SETTINGS_FILE);
+        std::fs::write(&path, json).map_err(|e| Error::io(&path, e))
+    }
+
+    /// The entity type (schema index) of each NER label, `None` for `O` and types the schema
+    /// does not know.
+    pub fn type_of_ner_label(&self, label: &str) -> Option<usize> {
+        let ty = label.split_once('-').map_or(label, |(_, t)| t);
+        self.schema.type_index(ty)
+    }
+}
+
+/// Where the head's variables live: under [`HEAD_PREFIX`], in optimizer parameter group
+/// [`HEAD_GROUP`] so that training can give it its own learning rate.
+fn head_path(ner: &TokenClassifier) -> tch::nn::Path<'_> {
+    ner.vs.root().set_group(HEAD_GROUP) / HEAD_PREFIX
+}
+
+fn ner_weights(dir: &Path) -> Result<PathBuf> {
+    ["model.safetensors", "rust_model.ot"]
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            Error::input(
+                &Location::file(dir),
+                "the relation model's NER model has no weights",
+            )
+        })
+}
+
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    Ok(format!("{:x}", Sha256::digest(&bytes)))
+}
+
+/// `to` relative to `from` (both directories), for a model directory that names another.
+fn relative_path(from: &Path, to: &Path) -> Result<String> {
+    let abs = |p: &Path| p.canonicalize().map_err(|e| Error::io(p, e));
+    let (from, to) = (abs(from)?, abs(to)?);
+    let a: Vec<Component> = from.components().collect();
+    let b: Vec<Component> = to.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..a.len() {
+        out.push("..");
+    }
+    for c in &b[common..] {
+        out.push(c.as_os_str());
+    }
+    let s = out.to_string_lossy().into_owned();
+    Ok(if s.is_empty() { ".".into() } else { s })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_between_model_directories() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (
+            d.path().join("models/relations"),
+            d.path().join("models/ner"),
+        );
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        assert_eq!(relative_path(&a, &b).unwrap(), "../ner");
+        assert_eq!(relative_path(&a, &a).unwrap(), ".");
+    }
+}
