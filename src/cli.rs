@@ -115,9 +115,10 @@ pub struct AnnotateArgs {
     /// CoNLL: tag scheme of CoNLL input and output.
     #[arg(long, value_enum, default_value_t = TagScheme::Iob2)]
     pub scheme: TagScheme,
-    /// NER model directory (config.json, model.safetensors, tokenizer.json).
-    #[arg(long, default_value = "models/ner")]
-    pub ner_model: PathBuf,
+    /// NER model directory (config.json, model.safetensors, tokenizer.json); default: the
+    /// relation model's NER model, else the shipped models/ner.
+    #[arg(long)]
+    pub ner_model: Option<PathBuf>,
     /// How a word's label is read from its sub-words.
     #[arg(long, value_enum, default_value_t = crate::ner::Aggregation::First)]
     pub aggregation: crate::ner::Aggregation,
@@ -127,9 +128,13 @@ pub struct AnnotateArgs {
     /// Sub-words per window, special tokens included.
     #[arg(long, default_value_t = 128)]
     pub max_subwords: usize,
-    /// Relation model directory.
-    #[arg(long)]
+    /// Relation model directory (relation.json, relation_head.safetensors, schema.toml); it
+    /// names the NER model it reads. Default: the shipped models/relations when it exists.
+    #[arg(long, conflicts_with = "no_relations")]
     pub relation_model: Option<PathBuf>,
+    /// Entities only, even where a default relation model exists.
+    #[arg(long)]
+    pub no_relations: bool,
     /// JSON Lines input: the field holding the document id (a missing id becomes
     /// `<file>:<line>`).
     #[arg(long, default_value = "id")]

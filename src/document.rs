@@ -88,6 +88,34 @@ pub struct Relation {
     pub evidence: Option<Span>,
 }
 
+/// One actor of a story: the mentions of one entity, grouped by the in-document coreference
+/// of `relations::document_level`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Actor {
+    /// `A1`, `A2`, ... in order of first mention.
+    pub id: String,
+    /// The longest mention's text.
+    pub name: String,
+    pub label: String,
+    /// Entity ids of its mentions, in text order.
+    pub mentions: Vec<String>,
+}
+
+/// A relation between two actors, however many times the story states it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Triple {
+    pub head: String,
+    pub tail: String,
+    pub label: String,
+    /// The best score among its mentions (absent when none has a score).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+    /// How many relation mentions state it.
+    pub mentions: usize,
+    /// The sentences that state it, in text order.
+    pub evidence: Vec<Span>,
+}
+
 /// One story: its text, what was found in it, and anything else the input carried.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Document {
@@ -104,6 +132,12 @@ pub struct Document {
     pub entities: Vec<Entity>,
     #[serde(default)]
     pub relations: Vec<Relation>,
+    /// Document level: the entity mentions grouped into actors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actors: Vec<Actor>,
+    /// Document level: the unique (head actor, tail actor, label) triples of `relations`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triples: Vec<Triple>,
     /// Fields of the input that ertag does not interpret, kept as they were.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub meta: Map<String, Value>,

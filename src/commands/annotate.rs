@@ -4,7 +4,7 @@
 //! chunks of constant memory, an errors file, `--resume` and `--shard`. This file turns the
 //! command line into its options and prints the summary.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use tch::Device;
@@ -14,19 +14,52 @@ use crate::cli::AnnotateArgs;
 use crate::error::{Diagnostics, Error, Result};
 use crate::formats::{self, ConllOptions, Options};
 use crate::ner::{NerModel, NerOptions};
+use crate::relations::RelationTagger;
 
 /// Where `make` and `--ner-model`'s default expect the shipped model.
 pub const DEFAULT_MODEL: &str = "models/ner";
+/// The shipped relation model, used by default when it exists.
+pub const DEFAULT_RELATION_MODEL: &str = "models/relations";
+
+/// What runs: NER alone (a NER model directory), or NER and relations (a relation model
+/// directory, which names its NER model).
+enum Models {
+    Ner(PathBuf),
+    Relations(PathBuf),
+}
+
+/// The models the options ask for (see `--ner-model` and `--relation-model`).
+fn choose_models(args: &AnnotateArgs) -> Result<Models> {
+    if let Some(rel) = &args.relation_model {
+        if !rel.is_dir() {
+            return Err(Error::Usage(format!(
+                "relation model directory {} does not exist",
+                rel.display()
+            )));
+        }
+        if args.ner_model.is_some() {
+            return Err(Error::Usage(
+                "--relation-model names the NER model it was trained on; leave out --ner-model"
+                    .into(),
+            ));
+        }
+        return Ok(Models::Relations(rel.clone()));
+    }
+    if let Some(ner) = &args.ner_model {
+        check_model_dir(ner)?;
+        return Ok(Models::Ner(ner.clone()));
+    }
+    let rel = Path::new(DEFAULT_RELATION_MODEL);
+    if !args.no_relations && rel.join("relation.json").is_file() {
+        return Ok(Models::Relations(rel.to_path_buf()));
+    }
+    check_model_dir(Path::new(DEFAULT_MODEL))?;
+    Ok(Models::Ner(PathBuf::from(DEFAULT_MODEL)))
+}
 
 pub fn run(args: &AnnotateArgs, diag: &mut Diagnostics) -> Result<()> {
     let started = Instant::now();
     let to = formats::output_format(&args.output, args.to)?;
-    if args.relation_model.is_some() {
-        return Err(Error::NotBuilt {
-            what: "--relation-model",
-            detail: "the relation classifier is issue 5",
-        });
-    }
     let opts = Options {
         conll: ConllOptions {
             scheme: args.scheme,
@@ -45,7 +78,7 @@ pub fn run(args: &AnnotateArgs, diag: &mut Diagnostics) -> Result<()> {
     };
     // Check the options, the inputs' formats and the model before loading anything large.
     batch.check()?;
-    check_model_dir(&args.ner_model)?;
+    let models = choose_models(args)?;
     let mut source = DocumentSource::new(
         &args.inputs,
         SourceOptions {
@@ -55,16 +88,22 @@ pub fn run(args: &AnnotateArgs, diag: &mut Diagnostics) -> Result<()> {
             formats: opts,
         },
     )?;
-    let model = NerModel::load(
-        &args.ner_model,
-        Device::cuda_if_available(),
-        NerOptions {
-            aggregation: args.aggregation,
-            batch_size: args.batch_size,
-            max_subwords: args.max_subwords,
-        },
-    )?;
-    let result = annotate::run(&mut source, &model, &batch, diag);
+    let ner_opts = NerOptions {
+        aggregation: args.aggregation,
+        batch_size: args.batch_size,
+        max_subwords: args.max_subwords,
+    };
+    let device = Device::cuda_if_available();
+    let result = match &models {
+        Models::Ner(dir) => {
+            let model = NerModel::load(dir, device, ner_opts)?;
+            annotate::run(&mut source, &model, &batch, diag)
+        }
+        Models::Relations(dir) => {
+            let model = RelationTagger::load(dir, device, ner_opts)?;
+            annotate::run(&mut source, &model, &batch, diag)
+        }
+    };
     diag.warnings.extend(source.take_warnings().warnings);
     let s = result?;
     let mut line = format!(

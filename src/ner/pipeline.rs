@@ -140,6 +140,8 @@ impl NerModel {
         for (doc, dists) in docs.iter_mut().zip(dists) {
             doc.entities = decode::entities(doc, &dists, self.labels(), scheme)?;
             doc.relations.clear();
+            doc.actors.clear();
+            doc.triples.clear();
         }
         Ok(())
     }

@@ -192,6 +192,6 @@ pairs = [["PER", "PER"]]
         assert_eq!(pairs, [(0, 1), (0, 2), (2, 0), (2, 1)]);
         assert_eq!(c[0].allowed, [true, false]);
         assert_eq!(c[1].allowed, [false, true]);
-        assert_eq!(candidates(&ms, &s, 2).len(), 8);
+        assert_eq!(candidates(&ms, &s, 2).len(), 9);
     }
 }

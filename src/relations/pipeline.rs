@@ -19,6 +19,7 @@ use crate::ner::decode::{self, argmax};
 use crate::ner::features::{sentence_groups, Featurizer, Window, WindowConfig};
 use crate::ner::pipeline::{word_probabilities_with, BatchOutput};
 use crate::ner::NerOptions;
+use crate::relations::document_level;
 use crate::relations::head::PairInputs;
 use crate::relations::model::JointModel;
 use crate::relations::pairs::{self, TokenMention};
@@ -53,6 +54,12 @@ impl RelationTagger {
             }
         }
         predict(&self.model, &self.featurizer, docs, &self.opts, None)
+    }
+}
+
+impl crate::annotate::Annotator for RelationTagger {
+    fn annotate(&self, docs: &mut [Document]) -> Result<()> {
+        RelationTagger::annotate(self, docs)
     }
 }
 
@@ -161,6 +168,13 @@ pub fn predict(
             .collect();
         rels.sort_by_key(|r| (r.0, r.1, r.2));
         doc.relations = rels.into_iter().map(|r| r.3).collect();
+        doc.actors = document_level::actors(doc);
+        doc.triples = document_level::triples(doc, &doc.actors, |l| {
+            model
+                .schema
+                .label_index(l)
+                .is_some_and(|i| model.schema.is_symmetric(i))
+        });
     }
     Ok(())
 }

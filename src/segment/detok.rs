@@ -233,6 +233,7 @@ pub fn detokenize_document(doc: &Document) -> Document {
         entities,
         relations,
         meta: doc.meta.clone(),
+        ..Default::default()
     }
 }
 

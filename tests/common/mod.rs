@@ -3,13 +3,14 @@
 //!
 //! Each test crate uses only some of these, hence the `dead_code` allowances.
 
+use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use ertag::ner::{ModelConfig, TokenClassifier};
 use serde_json::{json, Map, Value};
-use tch::Device;
+use tch::{Device, Tensor};
 
 /// The crate's root directory.
 #[allow(dead_code)]
@@ -175,4 +176,59 @@ pub fn tiny_ner_model(dir: &Path) {
         wordpiece_tokenizer(&words, 4).to_string(),
     )
     .unwrap();
+}
+
+/// A WordPiece tokenizer.json (BERT normaliser, pre-tokenizer and [CLS]/[SEP] post-processor)
+/// whose vocabulary is the special tokens, single characters (as word starts and `##`
+/// continuations) and the most frequent lowercased words of `text`.
+#[allow(dead_code)]
+pub fn tiny_tokenizer(text: &str) -> (Value, usize) {
+    let mut vocab: Vec<String> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        .map(String::from)
+        .to_vec();
+    let chars = "abcdefghijklmnopqrstuvwxyz0123456789.,;:'\"-()/&$%!?";
+    vocab.extend(chars.chars().map(|c| c.to_string()));
+    vocab.extend(chars.chars().map(|c| format!("##{c}")));
+    let mut freq: BTreeMap<String, usize> = BTreeMap::new();
+    for line in text.lines() {
+        if let Some(w) = line.split_whitespace().next() {
+            *freq.entry(w.to_lowercase()).or_default() += 1;
+        }
+    }
+    let mut words: Vec<(usize, String)> = freq
+        .into_iter()
+        .filter(|(w, _)| w.chars().count() > 1 && w.chars().all(char::is_alphanumeric))
+        .map(|(w, n)| (n, w))
+        .collect();
+    words.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    vocab.extend(words.into_iter().take(200).map(|(_, w)| w));
+    (wordpiece_tokenizer(&vocab, 5), vocab.len())
+}
+
+/// A bare BERT encoder directory like the MiniLM backbone: config.json without labels,
+/// model.safetensors without the head, tokenizer.json.
+#[allow(dead_code)]
+pub fn tiny_backbone(dir: &Path, corpus: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let (tokenizer, vocab_size) = tiny_tokenizer(corpus);
+    std::fs::write(dir.join("tokenizer.json"), tokenizer.to_string()).unwrap();
+    let mut config = tiny_bert_config(
+        vocab_size,
+        32,
+        2,
+        json!({"architectures": ["BertModel"], "id2label": {"0": "O"}}),
+    );
+    tch::manual_seed(1);
+    let model = tiny_model(dir, &config);
+    model.save(dir, false).unwrap();
+    // Keep only the encoder, saved without the "bert." prefix (as the MiniLM backbone is).
+    let weights = dir.join("model.safetensors");
+    let named: Vec<(String, Tensor)> = Tensor::read_safetensors(&weights)
+        .unwrap()
+        .into_iter()
+        .filter_map(|(n, t)| n.strip_prefix("bert.").map(|n| (n.to_string(), t)))
+        .collect();
+    Tensor::write_safetensors(&named, &weights).unwrap();
+    config.as_object_mut().unwrap().remove("id2label");
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
 }

@@ -1,0 +1,319 @@
+//! The relation stage through the binary: `ertag schema`, `ertag train relations` (joint on
+//! CoNLL04 from a tiny backbone; frozen on a tiny NER model), resuming, and `ertag annotate`
+//! with the trained relation model, whose output must be consistent documents whose relation
+//! labels come from the schema.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use ertag::document::Document;
+use serde_json::Value;
+
+use common::{
+    ertag, ertag_ok, read_jsonl, repo, shared_data, stderr, tiny_backbone, tiny_ner_model,
+};
+
+fn conll04(split: &str) -> PathBuf {
+    shared_data("conll04/spert_json").join(format!("conll04_{split}.json"))
+}
+
+/// The first `n` sentences of a CoNLL04 split as a file of its own.
+fn first(split: &str, n: usize, dir: &Path) -> PathBuf {
+    let all: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(conll04(split)).unwrap()).unwrap();
+    let path = dir.join(format!("conll04_{split}.json"));
+    std::fs::write(
+        &path,
+        Value::Array(all.into_iter().take(n).collect()).to_string(),
+    )
+    .unwrap();
+    path
+}
+
+fn schema_labels(path: &Path) -> BTreeSet<String> {
+    ertag::relations::Schema::load(path)
+        .unwrap()
+        .labels()
+        .into_iter()
+        .map(String::from)
+        .collect()
+}
+
+/// Annotated documents must be consistent and use only the schema's labels.
+fn check_annotated(out: &Path, labels: &BTreeSet<String>) -> Vec<Document> {
+    let docs: Vec<Document> = read_jsonl(out);
+    for d in &docs {
+        assert!(d.problems().is_empty(), "{}: {:?}", d.id, d.problems());
+        for r in &d.relations {
+            assert!(labels.contains(&r.label), "{}", r.label);
+            let s = r.score.expect("predicted relations have scores");
+            assert!((0.0..=1.0).contains(&s));
+            let ev = r.evidence.expect("evidence sentence");
+            let head = d.entity(&r.head).unwrap();
+            assert!(ev.start <= head.start && head.end <= ev.end);
+        }
+    }
+    docs
+}
+
+#[test]
+fn joint_training_on_conll04_annotates_and_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let train = first("train", 80, tmp.path());
+    let dev = first("dev", 20, tmp.path());
+    let corpus: String = std::fs::read_to_string(&train)
+        .unwrap()
+        .replace(['"', ','], " \n");
+    let base = tmp.path().join("base");
+    tiny_backbone(&base, &corpus);
+    let schema = repo().join("eval/conll04/schema.toml");
+    let run = |out: &Path, epochs: &str, resume: bool| {
+        let mut args = vec![
+            "train",
+            "relations",
+            "--joint",
+            "--schema",
+            schema.to_str().unwrap(),
+            "--train",
+            train.to_str().unwrap(),
+            "--dev",
+            dev.to_str().unwrap(),
+            "--base",
+            base.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--epochs",
+            epochs,
+            "--lr",
+            "2e-3",
+            "--head-lr",
+            "1e-2",
+            "--batch-size",
+            "8",
+            "--max-subwords",
+            "64",
+            "--quiet",
+        ];
+        if resume {
+            args.push("--resume");
+        }
+        ertag_ok(&args)
+    };
+    let full = tmp.path().join("full");
+    run(&full, "2", false);
+    for f in [
+        "relation.json",
+        "relation_head.safetensors",
+        "schema.toml",
+        "model.safetensors",
+        "tokenizer.json",
+        "train_report.json",
+        "last/state.json",
+    ] {
+        assert!(full.join(f).is_file(), "{f} missing");
+    }
+    let log: Vec<Value> = read_jsonl(&full.join("train_log.jsonl"));
+    assert_eq!(log.len(), 2);
+    let loss = |e: &Value| e["relation_loss"].as_f64().unwrap();
+    assert!(
+        loss(&log[1]) < loss(&log[0]),
+        "relation loss did not fall: {log:?}"
+    );
+    assert!(log[1]["dev_relations"]["f1"].is_number());
+    let settings: Value =
+        serde_json::from_str(&std::fs::read_to_string(full.join("relation.json")).unwrap())
+            .unwrap();
+    assert_eq!(settings["ner_model"], ".");
+    assert_eq!(settings["thresholds"].as_array().unwrap().len(), 5);
+
+    let out = tmp.path().join("annotated.jsonl");
+    let test = first("test", 30, tmp.path());
+    ertag_ok(&[
+        "annotate",
+        test.to_str().unwrap(),
+        "--from",
+        "conll04",
+        "--relation-model",
+        full.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let docs = check_annotated(&out, &schema_labels(&schema));
+    assert_eq!(docs.len(), 30);
+    assert!(docs.iter().any(|d| !d.entities.is_empty()));
+
+    // One epoch, then the second resumed from last/.
+    let resumed = tmp.path().join("resumed");
+    run(&resumed, "1", false);
+    run(&resumed, "2", true);
+    let log2: Vec<Value> = read_jsonl(&resumed.join("train_log.jsonl"));
+    assert_eq!(log2.len(), 2);
+    assert_eq!(log2[1]["steps"], log[1]["steps"]);
+}
+
+/// A tiny corpus over the tiny NER model's vocabulary: "anna met the mayor of zurich" with
+/// `met` (PER--PER, symmetric) and `mayor of` (PER -> LOC) relations.
+fn tiny_corpus(path: &Path, n: usize) {
+    let mut lines = String::new();
+    for i in 0..n {
+        let text = "Anna met the mayor of Zurich. He said Paris.";
+        let doc = serde_json::json!({
+            "id": format!("d{i}"), "text": text,
+            "entities": [
+                {"id": "T1", "start": 0, "end": 4, "label": "PER", "text": "Anna"},
+                {"id": "T2", "start": 13, "end": 18, "label": "PER", "text": "mayor"},
+                {"id": "T3", "start": 22, "end": 28, "label": "LOC", "text": "Zurich"},
+                {"id": "T4", "start": 38, "end": 43, "label": "LOC", "text": "Paris"}
+            ],
+            "relations": [
+                {"head": "T2", "tail": "T1", "label": "met"},
+                {"head": "T2", "tail": "T3", "label": "mayor of"}
+            ]
+        });
+        lines += &(doc.to_string() + "\n");
+    }
+    std::fs::write(path, lines).unwrap();
+}
+
+const TINY_SCHEMA: &str = r#"
+name = "tiny"
+entity_types = ["PER", "LOC"]
+
+[[relations]]
+name = "met"
+description = "two people met"
+direction = "symmetric"
+pairs = [["PER", "PER"]]
+
+[[relations]]
+name = "mayor of"
+direction = "directed"
+pairs = [["PER", "LOC"]]
+"#;
+
+#[test]
+fn a_frozen_head_shares_its_ner_model_and_refuses_another() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tmp.path().join("models");
+    let ner = models.join("ner");
+    tiny_ner_model(&ner);
+    let data = tmp.path().join("train.jsonl");
+    tiny_corpus(&data, 12);
+    let schema = tmp.path().join("schema.toml");
+    std::fs::write(&schema, TINY_SCHEMA).unwrap();
+    let rel = models.join("relations");
+    ertag_ok(&[
+        "train",
+        "relations",
+        "--schema",
+        schema.to_str().unwrap(),
+        "--train",
+        data.to_str().unwrap(),
+        "--dev",
+        data.to_str().unwrap(),
+        "--base",
+        ner.to_str().unwrap(),
+        "--out",
+        rel.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--head-lr",
+        "1e-2",
+        "--quiet",
+    ]);
+    let settings: Value =
+        serde_json::from_str(&std::fs::read_to_string(rel.join("relation.json")).unwrap()).unwrap();
+    assert_eq!(settings["ner_model"], "../ner");
+    assert_eq!(settings["joint"], false);
+    assert!(
+        !rel.join("model.safetensors").exists(),
+        "a frozen head does not copy the encoder"
+    );
+
+    let input = tmp.path().join("in.txt");
+    std::fs::write(&input, "Anna met the mayor of Zurich. She said.").unwrap();
+    let out = tmp.path().join("out.jsonl");
+    ertag_ok(&[
+        "annotate",
+        input.to_str().unwrap(),
+        "--relation-model",
+        rel.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let docs = check_annotated(&out, &schema_labels(&schema));
+    // The tiny NER model tags every word PER, so "Anna" and "met" ... are PER mentions: pairs exist.
+    assert!(docs[0].entities.len() >= 2);
+    if !docs[0].relations.is_empty() {
+        assert!(
+            !docs[0].actors.is_empty(),
+            "relations come with document-level actors"
+        );
+    }
+
+    // --ner-model next to --relation-model is refused: the relation model names its encoder.
+    let both = ertag(&[
+        "annotate",
+        input.to_str().unwrap(),
+        "--relation-model",
+        rel.to_str().unwrap(),
+        "--ner-model",
+        ner.to_str().unwrap(),
+    ]);
+    assert!(!both.status.success());
+    assert!(
+        stderr(&both).contains("leave out --ner-model"),
+        "{}",
+        stderr(&both)
+    );
+
+    // Another NER model in its place: the head must not run on it.
+    tiny_ner_model(&ner);
+    let weights = ner.join("model.safetensors");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&weights, bytes).unwrap();
+    let refused = ertag(&[
+        "annotate",
+        input.to_str().unwrap(),
+        "--relation-model",
+        rel.to_str().unwrap(),
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("is not the one this relation head was trained on"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[test]
+fn schema_check_and_show() {
+    let good = repo().join("eval/conll04/schema.toml");
+    let out = ertag_ok(&["schema", "check", good.to_str().unwrap()]);
+    assert!(common::stdout(&out).contains("5 relation labels"));
+    let out = ertag_ok(&["schema", "show", good.to_str().unwrap()]);
+    assert!(
+        common::stdout(&out).contains("Peop -> Org"),
+        "{}",
+        common::stdout(&out)
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        TINY_SCHEMA.replace(r#"[["PER", "LOC"]]"#, r#"[["PER", "GPE"]]"#),
+    )
+    .unwrap();
+    let out = ertag(&["schema", "check", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let msg = stderr(&out);
+    assert!(
+        msg.contains("bad.toml") && msg.contains("line 12") && msg.contains("\"GPE\""),
+        "{msg}"
+    );
+}
