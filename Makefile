@@ -80,3 +80,9 @@ ner-ablation: build backbone
 
 clean-venv:
 	rm -rf $(VENV)
+
+# HTML output checked in headless Chromium: converts tests/data/relations.jsonl with --to html,
+# refuses any <script> in the pages, and refreshes the README's docs/images/annotate-html.png.
+.PHONY: html-check
+html-check: build
+	scripts/html_screenshot.sh $(BIN)

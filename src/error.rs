@@ -70,12 +70,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A capability that a later stage of the project will provide.
-    #[error("`{what}` is not built yet: {detail}")]
-    NotBuilt {
-        what: &'static str,
-        detail: &'static str,
-    },
     /// A request that cannot be carried out as given (wrong format for a path, and so on).
     #[error("{0}")]
     Usage(String),

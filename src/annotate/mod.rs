@@ -3,7 +3,8 @@
 //!
 //! Documents stream in from a [`DocumentSource`] in input order and go through the model in
 //! chunks ([`BatchOptions::chunk_size`]); each chunk's output is written (one write of complete
-//! lines) before the next is read, so memory stays constant and a killed run can be resumed.
+//! lines, or a file per document for brat and HTML, see [`output::Sink`]) before the next is
+//! read, so memory stays constant and a killed run can be resumed.
 //! Every document read ends up either in the output or, with its reason, in the errors file:
 //! a bad line is a [`Failure`], never a reason to stop (unless `--fail-fast`).
 //!
@@ -26,9 +27,9 @@ pub use source::{DocumentSource, SourceOptions};
 
 use crate::document::Document;
 use crate::error::{Diagnostics, Error, Result};
-use crate::formats::{self, jsonl, Format, Options};
+use crate::formats::{Format, Options};
 use crate::ner::NerModel;
-use output::{open_for_resume, Done, LineWriter};
+use output::{open_for_resume, Done, LineWriter, Sink};
 
 /// A document read, with where it came from (`file:line`, or the file for a text file).
 #[derive(Debug, Clone)]
@@ -153,10 +154,20 @@ impl BatchOptions {
         if self.chunk_size == 0 {
             return Err(Error::Usage("--chunk-size must be at least 1".into()));
         }
-        if self.resume && (self.to != Format::Jsonl || self.output.as_os_str() == "-") {
-            return Err(Error::Usage(
-                "--resume needs a JSON Lines output file (-o FILE.jsonl)".into(),
-            ));
+        let stdout = self.output.as_os_str() == "-";
+        if self.to.is_directory() && stdout {
+            return Err(Error::Usage(format!(
+                "{} output is a folder: name it with -o DIR",
+                self.to.name()
+            )));
+        }
+        let resumable = matches!(self.to, Format::Jsonl | Format::Brat | Format::Html);
+        if self.resume && (!resumable || stdout) {
+            return Err(Error::Usage(format!(
+                "--resume needs a JSON Lines output file (-o FILE.jsonl) or a brat or html \
+                 folder; {} output cannot be resumed: run again without --resume",
+                self.to.name()
+            )));
         }
         if self.errors.as_deref() == Some(self.output.as_path()) {
             return Err(Error::Usage(
@@ -185,9 +196,8 @@ pub struct Summary {
 /// The run's state between chunks.
 struct Batch<'a, A: Annotator> {
     annotator: &'a A,
-    out: Option<LineWriter>,
-    /// Annotated documents for formats written whole at the end.
-    collected: Vec<Document>,
+    out: Sink,
+    formats: &'a Options,
     errors: Option<LineWriter>,
     chunk: Vec<Sourced>,
     failures: Vec<Failure>,
@@ -206,7 +216,7 @@ impl<A: Annotator> Batch<'_, A> {
     /// Annotate the pending chunk and write it and the pending failures. If the model fails on
     /// the chunk, each document is tried alone so that one bad document fails alone; the first
     /// such failure is returned (for `--fail-fast`).
-    fn flush(&mut self) -> Result<Option<Failure>> {
+    fn flush(&mut self, diag: &mut Diagnostics) -> Result<Option<Failure>> {
         let mut first = None;
         let chunk = std::mem::take(&mut self.chunk);
         let (mut docs, sources): (Vec<Document>, Vec<String>) =
@@ -217,29 +227,21 @@ impl<A: Annotator> Batch<'_, A> {
                 if let Err(e) = self.annotator.annotate(std::slice::from_mut(doc)) {
                     ok[i] = false;
                     self.summary.failed += 1;
+                    self.out.forget(&doc.id);
                     let f = Failure::new(&doc.id, &sources[i], format!("annotation failed: {e}"));
                     first.get_or_insert_with(|| f.clone());
                     self.failures.push(f);
                 }
             }
         }
-        let mut lines = String::new();
-        for (doc, ok) in docs.into_iter().zip(ok) {
-            if !ok {
-                continue;
-            }
-            self.summary.annotated += 1;
-            self.summary.entities += doc.entities.len();
-            if self.out.is_some() {
-                lines.push_str(&jsonl::to_line(&doc));
-                lines.push('\n');
-            } else {
-                self.collected.push(doc);
-            }
-        }
-        if let Some(out) = &mut self.out {
-            out.write_lines(&lines)?;
-        }
+        let docs: Vec<Document> = docs
+            .into_iter()
+            .zip(ok)
+            .filter_map(|(doc, ok)| ok.then_some(doc))
+            .collect();
+        self.summary.annotated += docs.len();
+        self.summary.entities += docs.iter().map(|d| d.entities.len()).sum::<usize>();
+        self.out.write(docs, self.formats, diag)?;
         let mut lines = String::new();
         for f in self.failures.drain(..) {
             match &self.errors {
@@ -272,7 +274,12 @@ pub fn run<A: Annotator>(
             Some(path) => open_for_resume(path)?,
             None => Done::default(),
         };
-        (open_for_resume(&opts.output)?, recorded)
+        let done = match opts.to {
+            Format::Jsonl => open_for_resume(&opts.output)?,
+            // Folders: each document's files are looked for as it comes (`Sink::claim`).
+            _ => Done::default(),
+        };
+        (done, recorded)
     } else {
         (Done::default(), Done::default())
     };
@@ -285,11 +292,8 @@ pub fn run<A: Annotator>(
     };
     let mut batch = Batch {
         annotator,
-        out: match opts.to {
-            Format::Jsonl => Some(writer(&opts.output)?),
-            _ => None,
-        },
-        collected: Vec::new(),
+        out: Sink::open(&opts.output, opts.to, opts.resume)?,
+        formats: &opts.formats,
         errors: opts.errors.as_ref().map(writer).transpose()?,
         chunk: Vec::new(),
         failures: Vec::new(),
@@ -314,14 +318,20 @@ pub fn run<A: Annotator>(
                 &s.source,
                 "duplicate id: an earlier document has the same id",
             )),
-            Ok(s) if done.ids.contains(&s.doc.id) => {
+            // Every other document gets its file name here, failed or not, so that names
+            // depend on the input alone.
+            Ok(s) if done.ids.contains(&s.doc.id) || batch.out.claim(&s.doc.id, opts.resume) => {
                 batch.summary.skipped += 1;
                 None
             }
             Ok(s) => match rejected(&s.doc) {
-                Some(reason) => Some(Failure::new(&s.doc.id, &s.source, reason)),
+                Some(reason) => {
+                    batch.out.forget(&s.doc.id);
+                    Some(Failure::new(&s.doc.id, &s.source, reason))
+                }
                 // An earlier run failed to annotate it and said so: not retried.
                 None if recorded.sources.contains(&s.source) => {
+                    batch.out.forget(&s.doc.id);
                     batch.summary.failed += 1;
                     None
                 }
@@ -334,26 +344,26 @@ pub fn run<A: Annotator>(
         if let Some(f) = failure {
             batch.fail(f.clone(), &recorded);
             if opts.fail_fast {
-                batch.flush()?;
+                batch.flush(diag)?;
                 batch.summary.stopped = Some(f);
                 break;
             }
         }
         if batch.chunk.len() >= opts.chunk_size {
-            if let Some(f) = batch.flush()?.filter(|_| opts.fail_fast) {
+            if let Some(f) = batch.flush(diag)?.filter(|_| opts.fail_fast) {
                 batch.summary.stopped = Some(f);
                 break;
             }
         }
     }
-    if let Some(f) = batch.flush()?.filter(|_| opts.fail_fast) {
+    if let Some(f) = batch.flush(diag)?.filter(|_| opts.fail_fast) {
         batch.summary.stopped.get_or_insert(f);
     }
-    // Formats other than JSON Lines are written whole, with what was annotated, even when
-    // --fail-fast stopped the run.
-    if batch.out.is_none() {
-        formats::write(&batch.collected, &opts.output, opts.to, &opts.formats, diag)?;
-    }
+    // What is left is written (the HTML index; whole-file formats with what was annotated),
+    // even when --fail-fast stopped the run.
+    batch
+        .out
+        .finish(&opts.output, opts.to, &opts.formats, diag)?;
     Ok(batch.summary)
 }
 

@@ -220,3 +220,158 @@ fn fail_fast_also_stops_at_an_annotation_failure() {
     assert_eq!(s.stopped.unwrap().id, "a");
     assert_eq!((s.read, s.annotated), (1, 0));
 }
+
+/// The documents of a JSON Lines output file.
+fn docs_of(path: &Path) -> Vec<Document> {
+    crate::formats::read(
+        path,
+        Format::Jsonl,
+        &Options::default(),
+        &mut Diagnostics::default(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn conll_streamed_in_chunks_equals_conll_written_whole() {
+    let (dir, input) = setup();
+    let jsonl = options(dir.path(), "all.jsonl");
+    run_on(&input, &jsonl);
+    let docs = docs_of(&jsonl.output);
+    for n in [1, 2, 3, 10] {
+        let mut want = String::new();
+        let mut d = Diagnostics::default();
+        let subset = &docs[..n.min(docs.len())];
+        want.push_str(&crate::formats::conll::write(subset, &Options::default(), &mut d).unwrap());
+        let sub_input = dir.path().join(format!("in{n}.jsonl"));
+        let lines: String = std::fs::read_to_string(&jsonl.output)
+            .unwrap()
+            .lines()
+            .take(n)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&sub_input, lines).unwrap();
+        for chunk_size in [1, 2, 5] {
+            let opts = BatchOptions {
+                to: Format::Conll,
+                chunk_size,
+                errors: None,
+                ..options(dir.path(), &format!("out{n}-{chunk_size}.conll"))
+            };
+            run_on(&sub_input, &opts);
+            let got = std::fs::read_to_string(&opts.output).unwrap();
+            assert_eq!(got, want, "{n} documents in chunks of {chunk_size}");
+        }
+    }
+}
+
+#[test]
+fn brat_is_written_per_document_and_resumed() {
+    let (dir, input) = setup();
+    let whole = dir.path().join("whole");
+    let jsonl = options(dir.path(), "all.jsonl");
+    run_on(&input, &jsonl);
+    crate::formats::write(
+        &docs_of(&jsonl.output),
+        &whole,
+        Format::Brat,
+        &Options::default(),
+        &mut Diagnostics::default(),
+    )
+    .unwrap();
+    let opts = BatchOptions {
+        to: Format::Brat,
+        ..options(dir.path(), "brat")
+    };
+    let s = run_on(&input, &opts);
+    assert_eq!(s.annotated, 3);
+    let listing = |p: &Path| {
+        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name, std::fs::read(e.path()).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(listing(&opts.output), listing(&whole));
+    // A kill between a document's two files: the .ann is missing, so it is written again;
+    // the others are skipped.
+    std::fs::remove_file(opts.output.join("f.ann")).unwrap();
+    std::fs::remove_file(opts.errors.as_ref().unwrap()).unwrap();
+    let s = run_on(
+        &input,
+        &BatchOptions {
+            resume: true,
+            ..opts.clone()
+        },
+    );
+    assert_eq!((s.skipped, s.annotated), (2, 1), "{s:?}");
+    assert_eq!(listing(&opts.output), listing(&whole));
+}
+
+#[test]
+fn html_is_written_per_document_and_resumed_with_its_index() {
+    let (dir, input) = setup();
+    let opts = BatchOptions {
+        to: Format::Html,
+        ..options(dir.path(), "html")
+    };
+    run_on(&input, &opts);
+    let index = std::fs::read(opts.output.join("index.html")).unwrap();
+    let page = std::fs::read(opts.output.join("f.html")).unwrap();
+    let text = String::from_utf8(index.clone()).unwrap();
+    assert!(text.contains("3 documents, 3 entities"), "{text}");
+    let (a, h) = (
+        text.find("\"a.html\"").unwrap(),
+        text.find("\"h.html\"").unwrap(),
+    );
+    assert!(a < h);
+    // A page cut short by a kill, and the index never written.
+    std::fs::write(opts.output.join("f.html"), &page[..100]).unwrap();
+    std::fs::remove_file(opts.output.join("index.html")).unwrap();
+    std::fs::remove_file(opts.errors.as_ref().unwrap()).unwrap();
+    let s = run_on(
+        &input,
+        &BatchOptions {
+            resume: true,
+            ..opts.clone()
+        },
+    );
+    assert_eq!((s.skipped, s.annotated), (2, 1), "{s:?}");
+    assert_eq!(std::fs::read(opts.output.join("f.html")).unwrap(), page);
+    assert_eq!(
+        std::fs::read(opts.output.join("index.html")).unwrap(),
+        index
+    );
+}
+
+#[test]
+fn resume_is_refused_where_it_cannot_work() {
+    let dir = tempfile::tempdir().unwrap();
+    for (to, out, resume) in [
+        (Format::Conll, "out.conll", true),
+        (Format::Doccano, "out.jsonl", true),
+        (Format::Html, "-", false),
+        (Format::Brat, "-", false),
+    ] {
+        let opts = BatchOptions {
+            to,
+            resume,
+            output: out.into(),
+            ..options(dir.path(), "x")
+        };
+        assert!(opts.check().is_err(), "{to:?} {out}");
+    }
+    for to in [Format::Brat, Format::Html] {
+        let opts = BatchOptions {
+            to,
+            resume: true,
+            ..options(dir.path(), "dir")
+        };
+        assert!(opts.check().is_ok(), "{to:?}");
+    }
+}

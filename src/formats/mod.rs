@@ -11,11 +11,13 @@ pub mod brat;
 pub mod conll;
 pub mod conll04;
 pub mod doccano;
+pub mod html;
 pub mod jsonl;
 pub mod label_studio;
+pub mod standoff;
 pub mod text;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::document::Document;
@@ -38,6 +40,10 @@ pub enum Format {
     Doccano,
     /// Label Studio JSON export (labels and relations).
     LabelStudio,
+    /// A folder of static HTML pages, one per document, and `index.html` (write only).
+    Html,
+    /// Stand-off annotations joined with their source texts, checked by SHA-256 (read only).
+    Standoff,
 }
 
 impl Format {
@@ -50,16 +56,22 @@ impl Format {
             Format::Conll04 => "conll04",
             Format::Doccano => "doccano",
             Format::LabelStudio => "label-studio",
+            Format::Html => "html",
+            Format::Standoff => "standoff",
         }
     }
 
     pub fn can_write(self) -> bool {
-        self != Format::Conll04
+        !matches!(self, Format::Conll04 | Format::Standoff)
+    }
+
+    pub fn can_read(self) -> bool {
+        self != Format::Html
     }
 
     /// Directory formats write a folder rather than one file.
     pub fn is_directory(self) -> bool {
-        matches!(self, Format::Text | Format::Brat)
+        matches!(self, Format::Text | Format::Brat | Format::Html)
     }
 
     /// Guess the format of an existing path: a directory with `.ann` files is brat, any other
@@ -108,12 +120,16 @@ pub fn output_format(path: &Path, named: Option<Format>) -> Result<Format> {
 
 /// The format of `path`: the one named, else guessed from the name; a `.txt` file (which
 /// [`Format::detect`] takes for plain text unless it is named `conll`) whose first line looks
-/// like CoNLL columns is read as CoNLL, since CoNLL-2003 ships as `train.txt` and `test.txt`.
+/// like CoNLL columns is read as CoNLL, since CoNLL-2003 ships as `train.txt` and `test.txt`;
+/// a JSON Lines file whose first record has `source` and `text_sha256` is stand-off.
 pub fn guess_format(path: &Path, named: Option<Format>) -> Result<Format> {
     if let Some(f) = named {
         return Ok(f);
     }
     let detected = Format::detect(path);
+    if detected == Some(Format::Jsonl) && path.is_file() && standoff::looks_like(path) {
+        return Ok(Format::Standoff);
+    }
     if path.is_file() && matches!(detected, None | Some(Format::Text)) {
         if let Some(f) = sniff(path) {
             return Ok(f);
@@ -189,6 +205,12 @@ pub fn read(
     diag: &mut Diagnostics,
 ) -> Result<Vec<Document>> {
     let loc = Location::file(path);
+    if !format.can_read() {
+        return Err(Error::Usage(format!(
+            "{} is an output format only; choose another --from",
+            format.name()
+        )));
+    }
     let docs = match format {
         Format::Text => text::read(path, diag)?,
         Format::Brat => brat::read_dir(path, diag)?,
@@ -205,9 +227,10 @@ pub fn read(
                 Format::Jsonl => jsonl::parse(&content, &loc, opts, diag)?,
                 Format::Conll => conll::parse(&content, &loc, opts, diag)?,
                 Format::Conll04 => conll04::parse(&content, &loc, opts, diag)?,
+                Format::Standoff => standoff::parse(&content, &loc, opts, diag)?,
                 Format::Doccano => doccano::parse(&content, &loc, opts, diag)?,
                 Format::LabelStudio => label_studio::parse(&content, &loc, opts, diag)?,
-                Format::Text | Format::Brat => unreachable!(),
+                Format::Text | Format::Brat | Format::Html => unreachable!(),
             }
         }
     };
@@ -226,6 +249,7 @@ pub fn write(
     let content = match format {
         Format::Text => return text::write_dir(docs, path),
         Format::Brat => return brat::write_dir(docs, path, diag),
+        Format::Html => return html::write_dir(docs, path, diag),
         Format::Jsonl => jsonl::write(docs, opts, diag)?,
         Format::Conll => conll::write(docs, opts, diag)?,
         Format::Doccano => doccano::write(docs, opts, diag)?,
@@ -233,6 +257,11 @@ pub fn write(
         Format::Conll04 => {
             return Err(Error::Usage(
                 "conll04 (SpERT JSON) is an input format only; write jsonl instead".into(),
+            ))
+        }
+        Format::Standoff => {
+            return Err(Error::Usage(
+                "standoff is an input format only; write jsonl instead".into(),
             ))
         }
     };
@@ -259,17 +288,17 @@ pub fn not_held(docs: &[Document], format: Format) -> Vec<String> {
         checks.push(("entities", count(&|d| d.entities.len())));
         checks.push(("relations", count(&|d| d.relations.len())));
     }
-    if !matches!(format, Jsonl | LabelStudio | Text) {
+    if !matches!(format, Jsonl | LabelStudio | Text | Html) {
         let scored = |d: &Document| d.entities.iter().filter(|e| e.score.is_some()).count();
         checks.push(("entity scores", count(&scored)));
     }
-    if !matches!(format, Jsonl | Text | Conll) {
+    if !matches!(format, Jsonl | Text | Conll | Html) {
         let scored = |d: &Document| d.relations.iter().filter(|r| r.score.is_some()).count();
         checks.push(("relation scores", count(&scored)));
         let evidence = |d: &Document| d.relations.iter().filter(|r| r.evidence.is_some()).count();
         checks.push(("relation evidence spans", count(&evidence)));
     }
-    if !matches!(format, Jsonl | Conll) {
+    if !matches!(format, Jsonl | Conll | Html) {
         let tokenised = |d: &Document| usize::from(!d.tokens.is_empty() || !d.sentences.is_empty());
         checks.push(("token and sentence spans (documents)", count(&tokenised)));
     }
@@ -340,8 +369,51 @@ pub fn safe_file_stem(id: &str) -> String {
     if s.is_empty() {
         s.push('_');
     }
-    s.truncate(200);
+    // At most 200 bytes, cut on a character boundary (ids may hold any letters).
+    let mut end = s.len().min(200);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
     s
+}
+
+/// File names for documents written one per file into a folder: [`safe_file_stem`] of the id,
+/// with `_2`, `_3`, ... when that name is taken already or reserved. Names are compared
+/// without case, so that no two documents share a file on a case-insensitive file system.
+#[derive(Debug, Default)]
+pub struct FileNames {
+    taken: HashSet<String>,
+}
+
+impl FileNames {
+    /// Keep `stem` for something else (`index` for `index.html`).
+    pub fn reserve(&mut self, stem: &str) {
+        self.taken.insert(stem.to_lowercase());
+    }
+
+    /// A stem for `id` that no earlier call returned.
+    pub fn claim(&mut self, id: &str) -> String {
+        let base = safe_file_stem(id);
+        let mut stem = base.clone();
+        let mut k = 1;
+        while !self.taken.insert(stem.to_lowercase()) {
+            k += 1;
+            stem = format!("{base}_{k}");
+        }
+        stem
+    }
+}
+
+/// Write `content` to `path` through a temporary file beside it (`.NAME.tmp`) and a rename,
+/// so that `path` is either absent, as before, or complete, even if the process is killed.
+pub fn write_atomic(path: &Path, content: &[u8]) -> Result<()> {
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".to_string(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    std::fs::write(&tmp, content).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
 #[cfg(test)]
@@ -355,6 +427,22 @@ mod tests {
         assert_eq!(safe_file_stem(""), "_");
         assert_eq!(safe_file_stem("reuters-001"), "reuters-001");
         assert!(!safe_file_stem("..").starts_with('.'));
+        // 199 bytes and a two-byte letter: cut before it, not inside it.
+        let long = format!("{}\u{fc}x", "a".repeat(199));
+        assert_eq!(safe_file_stem(&long), "a".repeat(199));
+    }
+
+    #[test]
+    fn file_names_get_a_suffix_when_taken() {
+        let mut names = FileNames::default();
+        names.reserve("index");
+        assert_eq!(names.claim("../x"), "_._x");
+        assert_eq!(names.claim("a/b"), "a_b");
+        assert_eq!(names.claim("a?b"), "a_b_2");
+        assert_eq!(names.claim("INDEX"), "INDEX_2");
+        assert_eq!(names.claim("a"), "a");
+        assert_eq!(names.claim("A"), "A_2");
+        assert_eq!(names.claim("a_2"), "a_2_2");
     }
 
     #[test]
