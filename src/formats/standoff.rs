@@ -513,7 +513,11 @@ mod tests {
     fn stand_off_files_are_recognised() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("x.jsonl");
-        std::fs::write(&f, record(serde_json::json!({"base":"repo"}), "", "") + "\n").unwrap();
+        std::fs::write(
+            &f,
+            record(serde_json::json!({"base":"repo"}), "", "") + "\n",
+        )
+        .unwrap();
         assert!(looks_like(&f));
         std::fs::write(&f, "{\"id\":\"a\",\"text\":\"b\"}\n").unwrap();
         assert!(!looks_like(&f));

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Prepare the documents for relation annotation (issue 7): convert the sources to ertag JSON Lines
+# and render them into batches for the annotators. Everything goes to .cache/annotation/ (it holds
+# the shared data's text, so it stays out of the repository).
+#
+#   scripts/annotation/prepare.sh            # uses target/release/ertag (or $ERTAG)
+#
+# The CAMEO sentences and the news stories get predicted entities from the shipped NER model
+# (models/ner); the entity lists the annotators saw are kept in the repository as stand-off
+# (eval/corpus/raw/cameo-train/preannotation.jsonl, eval/gold/raw/news/preannotation.jsonl), so
+# that build.py never needs the model again.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ERTAG=${ERTAG:-target/release/ertag}
+[ -x "$ERTAG" ] || ERTAG="cargo run --release --"
+SHARED=${ERTAG_SHARED:-../shared}
+OUT=.cache/annotation
+mkdir -p "$OUT"
+
+# CoNLL-2003: gold entities.
+for split in train dev test; do
+  $ERTAG convert "$SHARED/data/conll2003/iob2/$split.txt" --from conll --to jsonl \
+    -o "$OUT/conll2003-$split.jsonl"
+done
+python3 scripts/annotation/render.py "$OUT/conll2003-train.jsonl" "$OUT/train" --batch-size 30
+python3 scripts/annotation/render.py "$OUT/conll2003-dev.jsonl" "$OUT/dev" --batch-size 30
+python3 scripts/annotation/render.py "$OUT/conll2003-test.jsonl" "$OUT/test" --min-score 0.0 --batch-size 30
+
+# ConfliBERT CAMEO: one CoNLL document whose sentences are the CAMEO sentences; sentence i becomes
+# the text document cameo-train-<i>, annotated by the shipped NER model.
+$ERTAG convert "$SHARED/data/conflibert-cameo/cameo_ner/train.txt" --from conll --to jsonl \
+  -o "$OUT/cameo-train-raw.jsonl"
+python3 - "$OUT/cameo-train-raw.jsonl" "$OUT/cameo-train-text.jsonl" <<'PY'
+import json, sys
+doc = json.loads(open(sys.argv[1], encoding="utf-8").readline())
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    for i, (s, e) in enumerate(doc["sentences"]):
+        f.write(json.dumps({"id": f"cameo-train-{i}", "text": doc["text"][s:e]}, ensure_ascii=False) + "\n")
+PY
+$ERTAG annotate "$OUT/cameo-train-text.jsonl" -o "$OUT/cameo-train.jsonl"
+python3 scripts/annotation/render.py "$OUT/cameo-train.jsonl" "$OUT/cameo-train" --all --batch-size 400
+# The doubly annotated subset: the first 120 sentences of CAMEO batch 00.
+head -n 120 "$OUT/cameo-train/batch-00.ids" > "$OUT/cameo-double.ids"
+python3 scripts/annotation/render.py "$OUT/cameo-train.jsonl" "$OUT/cameo-double" \
+  --ids "$OUT/cameo-double.ids" --batch-size 120
+
+# ConfliBERT CAMEO test sentences, the same way (cameo-test-<i>), one batch.
+$ERTAG convert "$SHARED/data/conflibert-cameo/cameo_ner/test.txt" --from conll --to jsonl \
+  -o "$OUT/cameo-test-raw.jsonl"
+python3 - "$OUT/cameo-test-raw.jsonl" "$OUT/cameo-test-text.jsonl" <<'PY'
+import json, sys
+doc = json.loads(open(sys.argv[1], encoding="utf-8").readline())
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    for i, (s, e) in enumerate(doc["sentences"]):
+        f.write(json.dumps({"id": f"cameo-test-{i}", "text": doc["text"][s:e]}, ensure_ascii=False) + "\n")
+PY
+$ERTAG annotate "$OUT/cameo-test-text.jsonl" -o "$OUT/cameo-test.jsonl"
+python3 scripts/annotation/render.py "$OUT/cameo-test.jsonl" "$OUT/cameo-test" --all --batch-size 500
+
+# News: the seed story and two examples, annotated by the shipped NER model.
+$ERTAG annotate "$SHARED/seed/putin-calls.txt" examples/naval-drills.txt examples/embassy-closures.txt \
+  -o "$OUT/news.jsonl"
+python3 scripts/annotation/render.py "$OUT/news.jsonl" "$OUT/news" --all
