@@ -62,6 +62,7 @@ LABELS = list(SCHEMA)
 # Annotation sets: raw folder, kind, source file (relative to the shared root).
 SETS = [
     ("eval/corpus/raw/conll2003-train", "conll", "train"),
+    ("eval/corpus/raw/conll2003-train-extra", "conll", "train"),
     ("eval/corpus/raw/conll2003-dev", "conll", "dev"),
     ("eval/corpus/raw/cameo-train", "cameo", "train"),
     ("eval/corpus/raw/cameo-test", "cameo", "test"),
