@@ -86,3 +86,38 @@ clean-venv:
 .PHONY: html-check
 html-check: build
 	scripts/html_screenshot.sh $(BIN)
+
+# The relation corpus of issue 7 (eval/corpus/DATA_CARD.md): rebuild the stand-off files from the
+# annotators' TSV files (and the reconciled *.R.tsv), and the agreement study (eval/corpus/AGREEMENT.md).
+.PHONY: corpus agreement
+corpus: build
+	$(PYTHON) scripts/annotation/build.py --ertag $(BIN)
+
+agreement: build
+	$(PYTHON) scripts/annotation/agreement.py --ertag $(BIN)
+
+# Spark (issue 8): annotates a 2,000-document corpus through Spark's local mode (RDD.pipe, see
+# docs/SPARK.md) and checks with cmp that it equals the single-process run. Slow (minutes), so
+# not part of `make test`; installs pyspark into its own venv, .cache/spark-venv, on first use.
+.PHONY: spark-test
+spark-test: build
+	scripts/spark/check_spark.sh
+
+# Batch annotation benchmark (issue 8): documents/s and words/s on CoNLL-2003 test as raw text,
+# peak RSS on 10,000 and 100,000 short documents. Writes eval/results/annotate-throughput.md.
+# BENCH_MEM_DOCS="10000 30000" etc. (see the script) for a shorter run.
+.PHONY: bench-annotate
+bench-annotate: build
+	mkdir -p eval/results
+	scripts/bench_annotate.sh > eval/results/annotate-throughput.md.tmp
+	mv eval/results/annotate-throughput.md.tmp eval/results/annotate-throughput.md
+	cat eval/results/annotate-throughput.md
+
+# Speed benchmark (issue 6): ertag vs Python transformers' pipeline vs rust-bert's NERModel on
+# the same weights, 2 threads, CoNLL-2003 test as raw text (231 stories and 20 long documents),
+# with the machine's measured matmul peak. Slow (about 10-15 minutes on 2 idle cores); needs the
+# CPU to itself. Writes eval/results/bench.md and bench.json. BENCH_FLAGS=--quick: smoke test.
+.PHONY: bench
+bench: build
+	cargo build --release --locked --example rust_bert_ner --example ertag_profile
+	$(VENV)/bin/python scripts/bench/bench.py $(BENCH_FLAGS)

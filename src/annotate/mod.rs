@@ -189,6 +189,7 @@ pub struct Summary {
     /// Documents that an earlier run already wrote (`--resume`).
     pub skipped: usize,
     pub entities: usize,
+    pub relations: usize,
     /// The failure that stopped the run (`--fail-fast`).
     pub stopped: Option<Failure>,
 }
@@ -241,6 +242,7 @@ impl<A: Annotator> Batch<'_, A> {
             .collect();
         self.summary.annotated += docs.len();
         self.summary.entities += docs.iter().map(|d| d.entities.len()).sum::<usize>();
+        self.summary.relations += docs.iter().map(|d| d.relations.len()).sum::<usize>();
         self.out.write(docs, self.formats, diag)?;
         let mut lines = String::new();
         for f in self.failures.drain(..) {

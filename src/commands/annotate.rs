@@ -13,7 +13,7 @@ use crate::annotate::{self, BatchOptions, DocumentSource, SourceOptions};
 use crate::cli::AnnotateArgs;
 use crate::error::{Diagnostics, Error, Result};
 use crate::formats::{self, ConllOptions, Options};
-use crate::ner::{NerModel, NerOptions};
+use crate::ner::{NerModel, NerOptions, Precision};
 use crate::relations::RelationTagger;
 
 /// Where `make` and `--ner-model`'s default expect the shipped model.
@@ -96,9 +96,13 @@ pub fn run(args: &AnnotateArgs, diag: &mut Diagnostics) -> Result<()> {
     let device = Device::cuda_if_available();
     let result = match &models {
         Models::Ner(dir) => {
-            let model = NerModel::load(dir, device, ner_opts)?;
+            let mut model = NerModel::load(dir, device, ner_opts)?;
+            model.set_precision(args.precision);
             annotate::run(&mut source, &model, &batch, diag)
         }
+        Models::Relations(_) if args.precision != Precision::Fp32 => Err(Error::Usage(
+            "--precision other than fp32 is for entities only: add --no-relations".into(),
+        )),
         Models::Relations(dir) => {
             let model = RelationTagger::load(dir, device, ner_opts)?;
             annotate::run(&mut source, &model, &batch, diag)
@@ -106,8 +110,12 @@ pub fn run(args: &AnnotateArgs, diag: &mut Diagnostics) -> Result<()> {
     };
     diag.warnings.extend(source.take_warnings().warnings);
     let s = result?;
+    let relations = match models {
+        Models::Relations(_) => format!(", {} relations", s.relations),
+        Models::Ner(_) => String::new(),
+    };
     let mut line = format!(
-        "annotated {} documents: {} entities in {:.1}s (read {}, failed {}",
+        "annotated {} documents: {} entities{relations} in {:.1}s (read {}, failed {}",
         s.annotated,
         s.entities,
         started.elapsed().as_secs_f64(),

@@ -63,6 +63,7 @@ pub fn relations(args: &TrainRelationsArgs, diag: &mut Diagnostics) -> Result<()
         sentence_window: args.sentence_window,
         head_lr: args.head_lr,
         pair_context: !args.no_pair_context,
+        positive_weight: args.positive_weight,
         ..RelationTrainConfig::default()
     };
     let report = crate::relations::train::train(

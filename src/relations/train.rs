@@ -56,6 +56,9 @@ pub struct RelationTrainConfig {
     pub threshold_floor: f32,
     /// Max-pool the text between two mentions into their pair's representation.
     pub pair_context: bool,
+    /// Weight of a positive (pair, label) in the loss: most candidate pairs hold no relation,
+    /// and a weight above 1 trades precision for recall.
+    pub positive_weight: f64,
 }
 
 impl Default for RelationTrainConfig {
@@ -67,6 +70,7 @@ impl Default for RelationTrainConfig {
             head_lr: 1e-3,
             threshold_floor: 0.05,
             pair_context: true,
+            positive_weight: 1.0,
         }
     }
 }
@@ -113,6 +117,9 @@ struct Example {
     candidates: Vec<Candidate>,
     /// Per candidate, per label: 1.0 where the gold relation holds.
     targets: Vec<Vec<f32>>,
+    /// Frozen mode: the encoder's hidden states of this window (`[length, hidden]`, fp16 on the
+    /// CPU), computed once before the first epoch.
+    frozen_hidden: Option<Tensor>,
 }
 
 /// Gold relations no candidate pair can hold (their types are not allowed by the schema, they
@@ -212,6 +219,7 @@ fn examples(
                 mentions: placed,
                 candidates: cands,
                 targets,
+                frozen_hidden: None,
             });
         }
         // A directed relation counts once; a symmetric one once per unordered pair.
@@ -308,7 +316,12 @@ pub fn train(
         },
     )?;
     let ner_labels = model.ner.labels().to_vec();
-    let (examples, cov) = examples(&train_docs, &featurizer, &model.schema, &ner_labels, cfg)?;
+    let (mut examples, cov) = examples(&train_docs, &featurizer, &model.schema, &ner_labels, cfg)?;
+    if !cfg.joint {
+        // Without a NER loss, windows without candidate pairs have nothing to teach.
+        examples.retain(|e| !e.candidates.is_empty());
+        cache_hidden(&model, &mut examples, featurizer.pad_id(), b.batch_size * 2, device)?;
+    }
     if cov.covered < cov.gold {
         eprintln!(
             "warning: {} of {} training relations are no candidate pair (types the schema does not allow, \
@@ -461,11 +474,17 @@ fn step_losses(
             .ner
             .forward_t(&b.input_ids, &b.mask, Some(&b.type_ids), true)?
     } else {
-        // The frozen encoder runs in inference mode: no dropout, no gradients.
-        let _guard = tch::no_grad_guard();
-        model
-            .ner
-            .forward_t(&b.input_ids, &b.mask, Some(&b.type_ids), false)?
+        // The frozen encoder's output never changes: it was computed once, before training.
+        let width = b.input_ids.size()[1];
+        let rows: Vec<Tensor> = exs
+            .iter()
+            .map(|e| {
+                let h = e.frozen_hidden.as_ref().expect("frozen hidden states were cached");
+                h.constant_pad_nd([0, 0, 0, width - h.size()[0]])
+            })
+            .collect();
+        let hidden = Tensor::stack(&rows, 0).to_kind(Kind::Float).to_device(device);
+        (hidden, Tensor::new())
     };
     let ner_loss = if cfg.joint {
         let width = b.input_ids.size()[1] as usize;
@@ -513,11 +532,43 @@ fn step_losses(
         let shape = [inputs.len() as i64, n];
         let target = Tensor::from_slice(&targets).view(shape).to_device(device);
         let mask = Tensor::from_slice(&allowed).view(shape).to_device(device);
-        let per =
-            logits.binary_cross_entropy_with_logits::<Tensor>(&target, None, None, Reduction::None);
+        let pos_weight = Tensor::from_slice(&[cfg.positive_weight as f32]).to_device(device);
+        let per = logits.binary_cross_entropy_with_logits::<Tensor>(
+            &target,
+            None,
+            Some(pos_weight),
+            Reduction::None,
+        );
         (per * &mask).sum(Kind::Float) / mask.sum(Kind::Float).clamp_min(1.0)
     });
     Ok((ner_loss, rel_loss))
+}
+
+/// Run the frozen encoder once over every training window that has candidate pairs and keep its
+/// hidden states: training the head then costs no encoder pass at all.
+fn cache_hidden(
+    model: &JointModel,
+    examples: &mut [Example],
+    pad_id: i64,
+    batch_size: usize,
+    device: Device,
+) -> Result<()> {
+    let _guard = tch::no_grad_guard();
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    order.sort_by_key(|&i| examples[i].window.len());
+    for chunk in order.chunks(batch_size.max(1)) {
+        let windows: Vec<&Window> = chunk.iter().map(|&i| &examples[i].window).collect();
+        let b = collate(&windows, pad_id, device);
+        let (hidden, _) = model
+            .ner
+            .forward_t(&b.input_ids, &b.mask, Some(&b.type_ids), false)?;
+        let hidden = hidden.to_kind(Kind::Half).to_device(Device::Cpu);
+        for (r, &i) in chunk.iter().enumerate() {
+            let len = examples[i].window.len() as i64;
+            examples[i].frozen_hidden = Some(hidden.get(r as i64).narrow(0, 0, len).copy());
+        }
+    }
+    Ok(())
 }
 
 /// Entity F1 (conlleval), strict relation micro-F1 and per-label relation scores on `dev`,
