@@ -23,6 +23,8 @@ DOUBLE = [
     ("CoNLL-2003 train batch 00", "eval/corpus/raw/conll2003-train", "conll", "train", "A1", "B1"),
     ("CoNLL-2003 test batch 02", "eval/gold/raw/conll2003-test", "conll", "test", "A7", "B1"),
     ("CAMEO train, 120 sentences", "eval/corpus/raw/cameo-train", "cameo", "train", "A9", "B2"),
+    ("CoNLL-2003 dev batch 02", "eval/corpus/raw/conll2003-dev", "conll", "dev", "A9", "B3"),
+    ("CoNLL-2003 train-extra batch 00", "eval/corpus/raw/conll2003-train-extra", "conll", "train", "A13", "B3"),
 ]
 
 
@@ -90,9 +92,9 @@ def study(shared, ertag, name, raw_dir, kind, split, who_a, who_b, problems):
     return n_docs, per_label, disagreements
 
 
-def table(name, who_a, who_b, n_docs, per_label):
+def table(name, who_a, who_b, n_docs, per_label, heading=None):
     lines = [
-        f"**{name}** ({who_a} vs {who_b}, {n_docs} documents)",
+        heading or f"**{name}** ({who_a} vs {who_b}, {n_docs} documents)",
         "",
         f"| label | pairs | positives {who_a} | positives {who_b} | both | observed agreement | kappa |",
         "|---|---|---|---|---|---|---|",
@@ -138,9 +140,14 @@ def main():
     a = ap.parse_args()
     problems = build.Problems()
     out = []
+    pooled = {label: [] for label in build.LABELS}
+    total_docs = 0
     for name, raw_dir, kind, split, who_a, who_b in DOUBLE:
         n_docs, per_label, dis = study(a.shared, a.ertag, name, raw_dir, kind, split, who_a, who_b, problems)
         out.append(table(name, who_a, who_b, n_docs, per_label))
+        total_docs += n_docs
+        for label in build.LABELS:
+            pooled[label] += per_label[label]
         if a.disagreements:
             print(f"## {name}: {len(dis)} disagreements")
             for d in dis:
@@ -148,6 +155,8 @@ def main():
             kinds = Counter((d[1], "only " + (who_a if d[4] else who_b)) for d in dis)
             for (label, who), n in kinds.most_common():
                 print(f"#   {label} {who}: {n}")
+    heading = f"**All {len(DOUBLE)} sets pooled** (first vs second annotator of each set, {total_docs} documents)"
+    out.append(table("all", "first", "second", total_docs, pooled, heading))
     text = "\n".join(out)
     if not a.disagreements:
         print(text)
