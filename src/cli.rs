@@ -165,7 +165,7 @@ pub struct AnnotateArgs {
     pub chunk_size: usize,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct EvalArgs {
     /// Gold annotations (any format ertag reads).
     #[arg(long)]
@@ -196,8 +196,12 @@ pub struct EvalArgs {
     /// Warn and count missing, extra or mismatched documents instead of failing.
     #[arg(long)]
     pub lenient: bool,
+    /// Relation schema: its entity types, relation labels and symmetric labels stand for
+    /// --entity-labels, --relation-labels and --symmetric (added to any given).
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
     /// The entity types allowed on both sides; any other is an error (with --lenient, a
-    /// warning and a count). Until relation schemas exist (`ertag schema`), this is the schema.
+    /// warning and a count).
     #[arg(long, value_delimiter = ',', value_name = "LABEL,...")]
     pub entity_labels: Vec<String>,
     /// The relation labels allowed on both sides, as --entity-labels.

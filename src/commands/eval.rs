@@ -267,6 +267,21 @@ fn write_error_file(path: &Path, pairs: &[Pair], symmetric: &BTreeSet<String>) -
 }
 
 pub fn run(args: &EvalArgs, diag: &mut Diagnostics) -> Result<()> {
+    let with_schema;
+    let args = match &args.schema {
+        Some(path) => {
+            let schema = crate::relations::Schema::load(path)?;
+            let mut a = args.clone();
+            a.entity_labels.extend(schema.entity_types.iter().cloned());
+            a.relation_labels
+                .extend(schema.labels().into_iter().map(String::from));
+            a.symmetric
+                .extend(crate::relations::train::symmetric_labels(&schema));
+            with_schema = a;
+            &with_schema
+        }
+        None => args,
+    };
     if args.json && args.markdown {
         return Err(Error::Usage("choose one of --json and --markdown".into()));
     }
