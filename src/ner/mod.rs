@@ -12,4 +12,4 @@ pub use config::{Architecture, ErtagSettings, ModelConfig};
 pub use decode::Aggregation;
 pub use features::{Casing, Featurizer, Window, WindowConfig};
 pub use model::TokenClassifier;
-pub use pipeline::{NerModel, NerOptions};
+pub use pipeline::{NerModel, NerOptions, Precision};

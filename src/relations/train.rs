@@ -320,7 +320,13 @@ pub fn train(
     if !cfg.joint {
         // Without a NER loss, windows without candidate pairs have nothing to teach.
         examples.retain(|e| !e.candidates.is_empty());
-        cache_hidden(&model, &mut examples, featurizer.pad_id(), b.batch_size * 2, device)?;
+        cache_hidden(
+            &model,
+            &mut examples,
+            featurizer.pad_id(),
+            b.batch_size * 2,
+            device,
+        )?;
     }
     if cov.covered < cov.gold {
         eprintln!(
@@ -479,11 +485,16 @@ fn step_losses(
         let rows: Vec<Tensor> = exs
             .iter()
             .map(|e| {
-                let h = e.frozen_hidden.as_ref().expect("frozen hidden states were cached");
+                let h = e
+                    .frozen_hidden
+                    .as_ref()
+                    .expect("frozen hidden states were cached");
                 h.constant_pad_nd([0, 0, 0, width - h.size()[0]])
             })
             .collect();
-        let hidden = Tensor::stack(&rows, 0).to_kind(Kind::Float).to_device(device);
+        let hidden = Tensor::stack(&rows, 0)
+            .to_kind(Kind::Float)
+            .to_device(device);
         (hidden, Tensor::new())
     };
     let ner_loss = if cfg.joint {
