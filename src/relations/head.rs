@@ -10,6 +10,9 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Kind, Tensor};
 
+/// Pairs whose context is pooled at once (bounds the memory of a batch with many pairs).
+const PAIRS_PER_SLICE: usize = 64;
+
 /// Widths (in words) above this share one embedding.
 pub const MAX_WIDTH: i64 = 15;
 
@@ -158,7 +161,17 @@ impl RelationHead {
             let pair_rows = rows.index_select(0, &head);
             let mask = span_mask(&between, length, device);
             let any = mask.sum_dim_intlist(1, true, Kind::Float).clamp_max(1.0);
-            masked_max(&hidden.index_select(0, &pair_rows), &mask) * any
+            // In slices of pairs: each needs a [pairs, length, hidden] copy of its windows.
+            let n = inputs.len() as i64;
+            let parts: Vec<Tensor> = (0..n)
+                .step_by(PAIRS_PER_SLICE)
+                .map(|start| {
+                    let len = (n - start).min(PAIRS_PER_SLICE as i64);
+                    let rows = pair_rows.narrow(0, start, len);
+                    masked_max(&hidden.index_select(0, &rows), &mask.narrow(0, start, len))
+                })
+                .collect();
+            Tensor::cat(&parts, 0) * any
         } else {
             Tensor::zeros(
                 [inputs.len() as i64, self.config.hidden],
