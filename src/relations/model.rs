@@ -217,13 +217,6 @@ impl JointModel {
         let path = dir.join(SETTINGS_FILE);
         std::fs::write(&path, json).map_err(|e| Error::io(&path, e))
     }
-
-    /// The entity type (schema index) of each NER label, `None` for `O` and types the schema
-    /// does not know.
-    pub fn type_of_ner_label(&self, label: &str) -> Option<usize> {
-        let ty = label.split_once('-').map_or(label, |(_, t)| t);
-        self.schema.type_index(ty)
-    }
 }
 
 /// Where the head's variables live: under [`HEAD_PREFIX`], in optimizer parameter group

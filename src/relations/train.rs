@@ -15,29 +15,28 @@
 //! label's threshold is chosen on dev and stored with the model. Seeds, data order, the
 //! schedule and `--resume` work as in `ner::train`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use tch::{nn, nn::OptimizerConfig, Device, Kind, Reduction, Tensor};
+use tch::{nn, nn::OptimizerConfig, Device};
 
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::eval::counts::add_counts;
 use crate::eval::relations::{best_thresholds, relation_counts, RelationSetting};
 use crate::eval::{entity_counts, LabelCounts, ScoreTable};
-use crate::ner::features::{collate, sentence_groups, Featurizer, Window, WindowConfig};
+use crate::ner::features::{Featurizer, WindowConfig};
 use crate::ner::model::TokenClassifier;
 use crate::ner::train::{
-    classifier_config, doc_tag_ids, epoch_batches, io_err, label_set, lr_at, prepared,
-    progress_bar, score, steps_per_epoch, window_labels, write_json, Score, TrainConfig, IGNORE,
+    classifier_config, epoch_batches, io_err, label_set, lr_at, prepared, progress_bar, score,
+    steps_per_epoch, write_json, Score, TrainConfig,
 };
 use crate::ner::NerOptions;
-use crate::relations::head::PairInputs;
+use crate::relations::batches::{cache_hidden, examples, step_losses, Example};
 use crate::relations::model::{JointModel, HEAD_GROUP};
-use crate::relations::pairs::{self, Candidate, TokenMention};
 use crate::relations::pipeline::predict;
 use crate::relations::schema::Schema;
 
@@ -106,129 +105,6 @@ struct State {
     step: usize,
     seed: u64,
     report: RelationTrainReport,
-}
-
-/// One training window: NER labels of its sub-words, its gold mentions and candidate pairs
-/// with their targets.
-struct Example {
-    window: Window,
-    ner_labels: Vec<i64>,
-    mentions: Vec<pairs::Mention>,
-    candidates: Vec<Candidate>,
-    /// Per candidate, per label: 1.0 where the gold relation holds.
-    targets: Vec<Vec<f32>>,
-    /// Frozen mode: the encoder's hidden states of this window (`[length, hidden]`, fp16 on the
-    /// CPU), computed once before the first epoch.
-    frozen_hidden: Option<Tensor>,
-}
-
-/// Gold relations no candidate pair can hold (their types are not allowed by the schema, they
-/// span more sentences than the window, or an argument is not a whole-token entity).
-#[derive(Debug, Default)]
-struct Coverage {
-    gold: usize,
-    covered: usize,
-}
-
-fn examples(
-    docs: &[Document],
-    featurizer: &Featurizer,
-    schema: &Schema,
-    ner_labels: &[String],
-    cfg: &RelationTrainConfig,
-) -> Result<(Vec<Example>, Coverage)> {
-    let mut out = Vec::new();
-    let mut cov = Coverage::default();
-    for (d, doc) in docs.iter().enumerate() {
-        let groups = sentence_groups(doc);
-        let group_of = pairs::group_of_tokens(&groups, doc.tokens.len());
-        let spans = crate::eval::entities::token_spans(doc, &doc.tokens);
-        // Entity id -> index into `mentions` (entities the tagger can hold, of schema types).
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        let mut mentions: Vec<TokenMention> = Vec::new();
-        for e in &doc.entities {
-            let Some(type_id) = schema.type_index(&e.label) else {
-                continue;
-            };
-            let start = doc.tokens.binary_search_by_key(&e.start, |t| t.start).ok();
-            let last = doc.tokens.binary_search_by_key(&e.end, |t| t.end).ok();
-            let (Some(start), Some(last)) = (start, last) else {
-                continue;
-            };
-            if !spans.iter().any(|s| s.start == start && s.end == last + 1) {
-                continue;
-            }
-            index.insert(e.id.as_str(), mentions.len());
-            mentions.push(TokenMention {
-                tokens: start..last + 1,
-                type_id,
-                group: group_of[start],
-            });
-        }
-        let mut gold: HashSet<(usize, usize, usize)> = HashSet::new();
-        for r in &doc.relations {
-            let Some(l) = schema.label_index(&r.label) else {
-                return Err(Error::Usage(format!(
-                    "document '{}': relation label {:?} is not in the schema {:?}",
-                    doc.id,
-                    r.label,
-                    schema.labels()
-                )));
-            };
-            cov.gold += 1;
-            let (Some(&h), Some(&t)) = (index.get(r.head.as_str()), index.get(r.tail.as_str()))
-            else {
-                continue;
-            };
-            gold.insert((h, t, l));
-            if schema.is_symmetric(l) {
-                gold.insert((t, h, l));
-            }
-        }
-        let (tags, _) = doc_tag_ids(doc, ner_labels, cfg.base.scheme);
-        let mut covered: HashSet<(usize, usize, usize)> = HashSet::new();
-        for window in featurizer.windows(d, doc)? {
-            let placed = pairs::place(&window, &mentions);
-            let cands = pairs::candidates(&placed, schema, cfg.sentence_window);
-            let targets: Vec<Vec<f32>> = cands
-                .iter()
-                .map(|c| {
-                    let (h, t) = (placed[c.head].key, placed[c.tail].key);
-                    (0..schema.relations.len())
-                        .map(|l| {
-                            let hit = c.allowed[l] && gold.contains(&(h, t, l));
-                            if hit {
-                                covered.insert((h.min(t), h.max(t), l));
-                                if !schema.is_symmetric(l) {
-                                    covered.insert((h, t, l + 1_000_000));
-                                }
-                            }
-                            if hit {
-                                1.0
-                            } else {
-                                0.0
-                            }
-                        })
-                        .collect()
-                })
-                .collect();
-            let ner_labels = window_labels(&window, &tags);
-            out.push(Example {
-                window,
-                ner_labels,
-                mentions: placed,
-                candidates: cands,
-                targets,
-                frozen_hidden: None,
-            });
-        }
-        // A directed relation counts once; a symmetric one once per unordered pair.
-        cov.covered += covered
-            .iter()
-            .filter(|k| k.2 >= 1_000_000 || schema.is_symmetric(k.2))
-            .count();
-    }
-    Ok((out, cov))
 }
 
 /// Train a relation model; see the module doc for the two modes.
@@ -463,123 +339,6 @@ pub fn train(
         100.0 * tuned
     );
     Ok(state.report)
-}
-
-/// The batch's NER loss (joint mode) and relation loss (when it has candidate pairs).
-fn step_losses(
-    model: &JointModel,
-    exs: &[&Example],
-    pad_id: i64,
-    cfg: &RelationTrainConfig,
-    device: Device,
-) -> Result<(Option<Tensor>, Option<Tensor>)> {
-    let windows: Vec<&Window> = exs.iter().map(|e| &e.window).collect();
-    let b = collate(&windows, pad_id, device);
-    let (hidden, logits) = if cfg.joint {
-        model
-            .ner
-            .forward_t(&b.input_ids, &b.mask, Some(&b.type_ids), true)?
-    } else {
-        // The frozen encoder's output never changes: it was computed once, before training.
-        let width = b.input_ids.size()[1];
-        let rows: Vec<Tensor> = exs
-            .iter()
-            .map(|e| {
-                let h = e
-                    .frozen_hidden
-                    .as_ref()
-                    .expect("frozen hidden states were cached");
-                h.constant_pad_nd([0, 0, 0, width - h.size()[0]])
-            })
-            .collect();
-        let hidden = Tensor::stack(&rows, 0)
-            .to_kind(Kind::Float)
-            .to_device(device);
-        (hidden, Tensor::new())
-    };
-    let ner_loss = if cfg.joint {
-        let width = b.input_ids.size()[1] as usize;
-        let mut flat = Vec::with_capacity(exs.len() * width);
-        for e in exs {
-            flat.extend_from_slice(&e.ner_labels);
-            flat.extend(std::iter::repeat_n(IGNORE, width - e.ner_labels.len()));
-        }
-        (!flat.iter().all(|&l| l == IGNORE)).then(|| {
-            let gold = Tensor::from_slice(&flat).to_device(device);
-            logits
-                .view([-1, model.ner.labels().len() as i64])
-                .cross_entropy_loss::<Tensor>(&gold, None, Reduction::Mean, IGNORE, 0.0)
-        })
-    } else {
-        None
-    };
-    let mut inputs = PairInputs::default();
-    let (mut targets, mut allowed) = (Vec::new(), Vec::new());
-    for (row, e) in exs.iter().enumerate() {
-        if e.candidates.is_empty() {
-            continue;
-        }
-        let ids: Vec<i64> = e
-            .mentions
-            .iter()
-            .map(|m| {
-                inputs.mention(
-                    row,
-                    (m.subwords.start, m.subwords.end),
-                    m.type_id,
-                    m.tokens.len(),
-                )
-            })
-            .collect();
-        for (c, t) in e.candidates.iter().zip(&e.targets) {
-            inputs.pair(ids[c.head], ids[c.tail]);
-            targets.extend_from_slice(t);
-            allowed.extend(c.allowed.iter().map(|&a| if a { 1f32 } else { 0.0 }));
-        }
-    }
-    let rel_loss = (!inputs.is_empty()).then(|| {
-        let n = model.schema.relations.len() as i64;
-        let logits = model.head.forward_t(&hidden, &inputs, true);
-        let shape = [inputs.len() as i64, n];
-        let target = Tensor::from_slice(&targets).view(shape).to_device(device);
-        let mask = Tensor::from_slice(&allowed).view(shape).to_device(device);
-        let pos_weight = Tensor::from_slice(&[cfg.positive_weight as f32]).to_device(device);
-        let per = logits.binary_cross_entropy_with_logits::<Tensor>(
-            &target,
-            None,
-            Some(pos_weight),
-            Reduction::None,
-        );
-        (per * &mask).sum(Kind::Float) / mask.sum(Kind::Float).clamp_min(1.0)
-    });
-    Ok((ner_loss, rel_loss))
-}
-
-/// Run the frozen encoder once over every training window that has candidate pairs and keep its
-/// hidden states: training the head then costs no encoder pass at all.
-fn cache_hidden(
-    model: &JointModel,
-    examples: &mut [Example],
-    pad_id: i64,
-    batch_size: usize,
-    device: Device,
-) -> Result<()> {
-    let _guard = tch::no_grad_guard();
-    let mut order: Vec<usize> = (0..examples.len()).collect();
-    order.sort_by_key(|&i| examples[i].window.len());
-    for chunk in order.chunks(batch_size.max(1)) {
-        let windows: Vec<&Window> = chunk.iter().map(|&i| &examples[i].window).collect();
-        let b = collate(&windows, pad_id, device);
-        let (hidden, _) = model
-            .ner
-            .forward_t(&b.input_ids, &b.mask, Some(&b.type_ids), false)?;
-        let hidden = hidden.to_kind(Kind::Half).to_device(Device::Cpu);
-        for (r, &i) in chunk.iter().enumerate() {
-            let len = examples[i].window.len() as i64;
-            examples[i].frozen_hidden = Some(hidden.get(r as i64).narrow(0, 0, len).copy());
-        }
-    }
-    Ok(())
 }
 
 /// Entity F1 (conlleval), strict relation micro-F1 and per-label relation scores on `dev`,
