@@ -323,20 +323,30 @@ pub fn train(
     let mut best = JointModel::load(out, device)?;
     let (thresholds, tuned) =
         tune_thresholds(&best, &featurizer, &dev_docs, &opts, cfg.threshold_floor)?;
+    // Per-label optima need not add up to a better micro-F1 (a label tuned on a handful of dev
+    // cases overfits): keep them only if they do.
+    let thresholds = if tuned >= state.report.best_dev_f1 {
+        thresholds
+    } else {
+        BTreeMap::new()
+    };
     for (l, r) in best.schema.relations.iter().enumerate() {
-        if let Some(&t) = thresholds.get(&r.name) {
-            best.settings.thresholds[l] = t;
-        }
+        best.settings.thresholds[l] = thresholds.get(&r.name).copied().unwrap_or(0.5);
     }
     best.save_settings(out)?;
     state.report.thresholds = thresholds;
-    state.report.tuned_dev_f1 = Some(tuned);
+    state.report.tuned_dev_f1 = Some(tuned.max(state.report.best_dev_f1));
     write_json(&out.join("train_report.json"), &state.report)?;
     eprintln!(
-        "best epoch {}: dev strict relation F1 {:.2} at 0.5, {:.2} with per-label thresholds",
+        "best epoch {}: dev strict relation F1 {:.2} at 0.5, {:.2} with per-label thresholds{}",
         state.report.best_epoch,
         100.0 * state.report.best_dev_f1,
-        100.0 * tuned
+        100.0 * tuned,
+        if state.report.thresholds.is_empty() {
+            " (not kept)"
+        } else {
+            ""
+        }
     );
     Ok(state.report)
 }
