@@ -540,13 +540,13 @@ impl Pass<'_> {
     }
 }
 
-/// Restore the model and the run's position from `last` (written after every epoch).
-fn resume(
+/// Read `last/state.json` for `--resume`, refusing a run that used another seed (its remaining
+/// epochs would not match). Shared by the NER and relation training loops.
+pub(crate) fn read_resume_state<T: serde::de::DeserializeOwned>(
     last: &Path,
-    labels: &[String],
-    cfg: &TrainConfig,
-    device: Device,
-) -> Result<(TokenClassifier, State)> {
+    seed: u64,
+    seed_of: impl Fn(&T) -> u64,
+) -> Result<T> {
     let state_path = last.join("state.json");
     let text = std::fs::read_to_string(&state_path).map_err(|e| {
         Error::Usage(format!(
@@ -554,14 +554,25 @@ fn resume(
             state_path.display()
         ))
     })?;
-    let state: State = serde_json::from_str(&text)
+    let state: T = serde_json::from_str(&text)
         .map_err(|e| Error::Usage(format!("--resume: {}: {e}", state_path.display())))?;
-    if state.seed != cfg.seed {
+    if seed_of(&state) != seed {
         return Err(Error::Usage(format!(
-            "--resume: the run used seed {}, not {}: the remaining epochs would not match",
-            state.seed, cfg.seed
+            "--resume: the run used seed {}, not {seed}: the remaining epochs would not match",
+            seed_of(&state)
         )));
     }
+    Ok(state)
+}
+
+/// Restore the model and the run's position from `last` (written after every epoch).
+fn resume(
+    last: &Path,
+    labels: &[String],
+    cfg: &TrainConfig,
+    device: Device,
+) -> Result<(TokenClassifier, State)> {
+    let state: State = read_resume_state(last, cfg.seed, |s: &State| s.seed)?;
     let model = TokenClassifier::load(last, device)?;
     if model.labels() != labels {
         return Err(Error::Usage(format!(

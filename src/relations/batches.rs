@@ -192,20 +192,8 @@ pub(super) fn step_losses(
         if e.candidates.is_empty() {
             continue;
         }
-        let ids: Vec<i64> = e
-            .mentions
-            .iter()
-            .map(|m| {
-                inputs.mention(
-                    row,
-                    (m.subwords.start, m.subwords.end),
-                    m.type_id,
-                    m.tokens.len(),
-                )
-            })
-            .collect();
+        inputs.add_window(row, &e.mentions, &e.candidates);
         for (c, t) in e.candidates.iter().zip(&e.targets) {
-            inputs.pair(ids[c.head], ids[c.tail]);
             targets.extend_from_slice(t);
             allowed.extend(c.allowed.iter().map(|&a| if a { 1f32 } else { 0.0 }));
         }

@@ -10,6 +10,8 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Kind, Tensor};
 
+use crate::relations::pairs::{Candidate, Mention};
+
 /// Pairs whose context is pooled at once (bounds the memory of a batch with many pairs).
 const PAIRS_PER_SLICE: usize = 64;
 
@@ -84,6 +86,20 @@ impl PairInputs {
     pub fn pair(&mut self, head: i64, tail: i64) {
         self.head.push(head);
         self.tail.push(tail);
+    }
+
+    /// Add the mentions of the window in batch row `row` and its candidate pairs (in order).
+    pub fn add_window(&mut self, row: usize, mentions: &[Mention], candidates: &[Candidate]) {
+        let ids: Vec<i64> = mentions
+            .iter()
+            .map(|m| {
+                let span = (m.subwords.start, m.subwords.end);
+                self.mention(row, span, m.type_id, m.tokens.len())
+            })
+            .collect();
+        for c in candidates {
+            self.pair(ids[c.head], ids[c.tail]);
+        }
     }
 
     pub fn is_empty(&self) -> bool {

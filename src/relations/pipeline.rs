@@ -200,19 +200,8 @@ fn classify_batch(
         if cands.is_empty() {
             continue;
         }
-        let ids: Vec<i64> = placed
-            .iter()
-            .map(|m| {
-                inputs.mention(
-                    row,
-                    (m.subwords.start, m.subwords.end),
-                    m.type_id,
-                    m.tokens.len(),
-                )
-            })
-            .collect();
+        inputs.add_window(row, &placed, &cands);
         for c in cands {
-            inputs.pair(ids[c.head], ids[c.tail]);
             let (h, t) = (&placed[c.head], &placed[c.tail]);
             meta.push((w.doc, spans[h.key].clone(), spans[t.key].clone(), c.allowed));
             spans_label.push(vec![names[h.key].clone(), names[t.key].clone()]);

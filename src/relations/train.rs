@@ -31,8 +31,8 @@ use crate::eval::{entity_counts, LabelCounts, ScoreTable};
 use crate::ner::features::{Featurizer, WindowConfig};
 use crate::ner::model::TokenClassifier;
 use crate::ner::train::{
-    classifier_config, epoch_batches, io_err, label_set, lr_at, prepared, progress_bar, score,
-    steps_per_epoch, write_json, Score, TrainConfig,
+    classifier_config, epoch_batches, io_err, label_set, lr_at, prepared, progress_bar,
+    read_resume_state, score, steps_per_epoch, write_json, Score, TrainConfig,
 };
 use crate::ner::NerOptions;
 use crate::relations::batches::{cache_hidden, examples, step_losses, Example};
@@ -451,21 +451,7 @@ fn save_last(
 }
 
 fn resume(last: &Path, cfg: &RelationTrainConfig, device: Device) -> Result<(JointModel, State)> {
-    let state_path = last.join("state.json");
-    let text = std::fs::read_to_string(&state_path).map_err(|e| {
-        Error::Usage(format!(
-            "--resume: cannot read {}: {e} (no finished epoch to resume from)",
-            state_path.display()
-        ))
-    })?;
-    let state: State = serde_json::from_str(&text)
-        .map_err(|e| Error::Usage(format!("--resume: {}: {e}", state_path.display())))?;
-    if state.seed != cfg.base.seed {
-        return Err(Error::Usage(format!(
-            "--resume: the run used seed {}, not {}",
-            state.seed, cfg.base.seed
-        )));
-    }
+    let state: State = read_resume_state(last, cfg.base.seed, |s: &State| s.seed)?;
     let mut model = JointModel::load(last, device)?;
     if !cfg.joint {
         // Only the head trains: freeze what `load` made trainable, then thaw the head.
