@@ -313,15 +313,8 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     std::fs::write(path, json).map_err(io_err(path))
 }
 
-/// Save a checkpoint directory the inference side loads: weights, config, tokenizer files.
-fn save_checkpoint(
-    model: &TokenClassifier,
-    base: &Path,
-    dir: &Path,
-    half: bool,
-    cfg: &TrainConfig,
-) -> Result<()> {
-    model.save(dir, half)?;
+/// Copy the backbone's tokenizer files (those it has) into a model directory.
+pub(crate) fn copy_tokenizer_files(base: &Path, dir: &Path) -> Result<()> {
     for f in [
         "tokenizer.json",
         "vocab.txt",
@@ -333,6 +326,19 @@ fn save_checkpoint(
             std::fs::copy(&src, dir.join(f)).map_err(io_err(&src))?;
         }
     }
+    Ok(())
+}
+
+/// Save a checkpoint directory the inference side loads: weights, config, tokenizer files.
+fn save_checkpoint(
+    model: &TokenClassifier,
+    base: &Path,
+    dir: &Path,
+    half: bool,
+    cfg: &TrainConfig,
+) -> Result<()> {
+    model.save(dir, half)?;
+    copy_tokenizer_files(base, dir)?;
     write_json(&dir.join("training_args.json"), cfg)
 }
 

@@ -31,8 +31,8 @@ use crate::eval::{entity_counts, LabelCounts, ScoreTable};
 use crate::ner::features::{Featurizer, WindowConfig};
 use crate::ner::model::TokenClassifier;
 use crate::ner::train::{
-    classifier_config, epoch_batches, io_err, label_set, lr_at, prepared, progress_bar,
-    read_resume_state, score, steps_per_epoch, write_json, Score, TrainConfig,
+    classifier_config, copy_tokenizer_files, epoch_batches, io_err, label_set, lr_at, prepared,
+    progress_bar, read_resume_state, score, steps_per_epoch, write_json, Score, TrainConfig,
 };
 use crate::ner::NerOptions;
 use crate::relations::batches::{cache_hidden, examples, step_losses, Example};
@@ -423,19 +423,8 @@ fn tune_thresholds(
 }
 
 fn copy_tokenizer(base: &Path, out: &Path, joint: bool) -> Result<()> {
-    if !joint {
-        return Ok(());
-    }
-    for f in [
-        "tokenizer.json",
-        "vocab.txt",
-        "tokenizer_config.json",
-        "special_tokens_map.json",
-    ] {
-        let src = base.join(f);
-        if src.is_file() {
-            std::fs::copy(&src, out.join(f)).map_err(io_err(&src))?;
-        }
+    if joint {
+        copy_tokenizer_files(base, out)?;
     }
     Ok(())
 }
