@@ -8,15 +8,20 @@ use ertag::document::Document;
 
 use common::{command, ok};
 
-#[test]
-fn shipped_model_tags_the_seed_story() {
-    let repo = env!("CARGO_MANIFEST_DIR");
+/// `ertag annotate` with the default models on the seed story (a copy in `examples/`).
+fn annotate_seed_story() -> Document {
     let out = command(&["annotate", "examples/putin-calls.txt", "-o", "-"])
-        .current_dir(repo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("ertag runs");
     let doc: Document = serde_json::from_str(&ok(&out)).expect("one JSON document");
     assert!(doc.problems().is_empty(), "{:?}", doc.problems());
+    doc
+}
+
+#[test]
+fn shipped_model_tags_the_seed_story() {
+    let doc = annotate_seed_story();
     let found: BTreeSet<(String, String)> = doc
         .entities
         .iter()
@@ -49,15 +54,9 @@ fn shipped_model_tags_the_seed_story() {
 /// weak: see `models/relations/README.md`; the phone calls of the seed story are not found.)
 #[test]
 fn shipped_relation_model_runs_by_default_on_the_seed_story() {
-    let repo = env!("CARGO_MANIFEST_DIR");
-    let out = command(&["annotate", "examples/putin-calls.txt", "-o", "-"])
-        .current_dir(repo)
-        .output()
-        .expect("ertag runs");
-    let doc: Document = serde_json::from_str(&ok(&out)).expect("one JSON document");
-    assert!(doc.problems().is_empty(), "{:?}", doc.problems());
+    let doc = annotate_seed_story();
     let schema = ertag::relations::Schema::load(
-        &std::path::Path::new(repo).join("models/relations/schema.toml"),
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/relations/schema.toml"),
     )
     .unwrap();
     let text = |id: &str| doc.entity(id).map(|e| e.text.clone()).unwrap_or_default();

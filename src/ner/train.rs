@@ -313,6 +313,29 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     std::fs::write(path, json).map_err(io_err(path))
 }
 
+/// AdamW with transformers' defaults and `cfg`'s weight decay, at `cfg.lr`.
+pub(crate) fn adamw(vs: &nn::VarStore, cfg: &TrainConfig) -> Result<nn::Optimizer> {
+    nn::AdamW {
+        beta1: 0.9,
+        beta2: 0.999,
+        wd: cfg.weight_decay,
+        eps: 1e-8,
+        amsgrad: false,
+    }
+    .build(vs, cfg.lr)
+    .map_err(|e| Error::Usage(format!("cannot build the optimizer: {e}")))
+}
+
+/// Rewrite `train_log.jsonl` with exactly the epochs done so far (a resumed run rewrites what
+/// it restored).
+pub(crate) fn write_log<T: Serialize>(path: &Path, epochs: &[T]) -> Result<()> {
+    let mut log = String::new();
+    for e in epochs {
+        log += &(serde_json::to_string(e).expect("json") + "\n");
+    }
+    std::fs::write(path, log).map_err(io_err(path))
+}
+
 /// Copy the backbone's tokenizer files (those it has) into a model directory.
 pub(crate) fn copy_tokenizer_files(base: &Path, dir: &Path) -> Result<()> {
     for f in [
@@ -402,24 +425,11 @@ pub fn train(
         };
         (model, state)
     };
-    // The log holds exactly the epochs done so far (a resumed run rewrites what it restored).
-    let mut log = String::new();
-    for e in &state.report.epochs {
-        log += &(serde_json::to_string(e).expect("json") + "\n");
-    }
-    std::fs::write(&log_path, log).map_err(io_err(&log_path))?;
+    write_log(&log_path, &state.report.epochs)?;
 
     let per_epoch = steps_per_epoch(examples.len(), cfg.batch_size);
     let total = per_epoch * cfg.epochs;
-    let mut opt = nn::AdamW {
-        beta1: 0.9,
-        beta2: 0.999,
-        wd: cfg.weight_decay,
-        eps: 1e-8,
-        amsgrad: false,
-    }
-    .build(&model.vs, cfg.lr)
-    .map_err(|e| Error::Usage(format!("cannot build the optimizer: {e}")))?;
+    let mut opt = adamw(&model.vs, cfg)?;
     let lengths: Vec<usize> = examples.iter().map(|e| e.window.input_ids.len()).collect();
 
     for epoch in state.epoch + 1..=cfg.epochs {

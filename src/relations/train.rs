@@ -21,7 +21,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use tch::{nn, nn::OptimizerConfig, Device};
+use tch::Device;
 
 use crate::document::Document;
 use crate::error::{Error, Result};
@@ -31,8 +31,9 @@ use crate::eval::{entity_counts, LabelCounts, ScoreTable};
 use crate::ner::features::{Featurizer, WindowConfig};
 use crate::ner::model::TokenClassifier;
 use crate::ner::train::{
-    classifier_config, copy_tokenizer_files, epoch_batches, io_err, label_set, lr_at, prepared,
-    progress_bar, read_resume_state, score, steps_per_epoch, write_json, Score, TrainConfig,
+    adamw, classifier_config, copy_tokenizer_files, epoch_batches, io_err, label_set, lr_at,
+    prepared, progress_bar, read_resume_state, score, steps_per_epoch, write_json, write_log,
+    Score, TrainConfig,
 };
 use crate::ner::NerOptions;
 use crate::relations::batches::{cache_hidden, examples, step_losses, Example};
@@ -218,24 +219,12 @@ pub fn train(
         ));
     }
     let log_path = out.join("train_log.jsonl");
-    let mut log = String::new();
-    for e in &state.report.epochs {
-        log += &(serde_json::to_string(e).expect("json") + "\n");
-    }
-    std::fs::write(&log_path, log).map_err(io_err(&log_path))?;
+    write_log(&log_path, &state.report.epochs)?;
 
     let per_epoch = steps_per_epoch(examples.len(), b.batch_size);
     let total = per_epoch * b.epochs;
     let warmup = (b.warmup * total as f64).round() as usize;
-    let mut opt = nn::AdamW {
-        beta1: 0.9,
-        beta2: 0.999,
-        wd: b.weight_decay,
-        eps: 1e-8,
-        amsgrad: false,
-    }
-    .build(&model.ner.vs, b.lr)
-    .map_err(|e| Error::Usage(format!("cannot build the optimizer: {e}")))?;
+    let mut opt = adamw(&model.ner.vs, b)?;
     let lengths: Vec<usize> = examples.iter().map(|e| e.window.len()).collect();
     let opts = NerOptions {
         batch_size: b.batch_size * 2,
