@@ -300,6 +300,11 @@ pub struct TrainRelationsArgs {
     /// Loss weight of a positive (pair, label): above 1 favours recall (most pairs hold none).
     #[arg(long, default_value_t = 1.0)]
     pub positive_weight: f64,
+    /// Without --joint: give the head trainable copies of the NER encoder's top N layers (it
+    /// reads the layer below them); NER stays as it is, relations cost N layers more on the
+    /// windows with candidate pairs.
+    #[arg(long, default_value_t = 0)]
+    pub encoder_layers: usize,
     /// CoNLL: tag scheme of the input files.
     #[arg(long, value_enum, default_value_t = TagScheme::Iob2)]
     pub scheme: TagScheme,

@@ -8,10 +8,9 @@
 //! Every document read ends up either in the output or, with its reason, in the errors file:
 //! a bad line is a [`Failure`], never a reason to stop (unless `--fail-fast`).
 //!
-//! The loop is split into reading ([`DocumentSource`]), checking ([`rejected`]), annotating a
-//! chunk ([`Annotator`]) and writing, so that a later parallel pipeline can run segmentation and
-//! featurisation of the next chunk while the model works on this one, without changing the
-//! order of the output.
+//! Three threads share the work without changing the order of the output: one reads and parses
+//! the input (decompression, JSON) ahead of the model, the calling thread annotates a chunk, and
+//! meanwhile the previous chunk is serialised and written on a third.
 
 pub mod output;
 pub mod source;
@@ -20,8 +19,10 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::mpsc;
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 pub use source::{DocumentSource, SourceOptions};
 
@@ -116,6 +117,35 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
     hash
 }
 
+/// A set of document ids kept as 128-bit digests (16 bytes each, whatever the ids' length), so
+/// that duplicate and `--resume` checks over millions of documents stay small.
+#[derive(Debug, Default)]
+pub struct IdSet(HashSet<u128>);
+
+impl IdSet {
+    fn key(id: &str) -> u128 {
+        let digest = Sha256::digest(id.as_bytes());
+        u128::from_le_bytes(digest[..16].try_into().expect("16 bytes"))
+    }
+
+    /// Add `id`; false if it was there already.
+    pub fn insert(&mut self, id: &str) -> bool {
+        self.0.insert(Self::key(id))
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.0.contains(&Self::key(id))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Why a document that was read fine is not annotated, if it is not. Control characters are
 /// kept: the tokenizer's normaliser drops them, a word made only of them becomes `[UNK]`,
 /// offsets are code points and JSON escapes them, so they harm nothing and rejecting a news
@@ -194,14 +224,49 @@ pub struct Summary {
     pub stopped: Option<Failure>,
 }
 
+/// An annotated chunk waiting to be written, with the failures read up to its end.
+#[derive(Default)]
+struct Annotated {
+    docs: Vec<Document>,
+    failures: Vec<Failure>,
+}
+
+/// Where a run writes: the output and the errors file.
+struct Writers<'a> {
+    out: Sink,
+    errors: Option<LineWriter>,
+    formats: &'a Options,
+}
+
+impl Writers<'_> {
+    /// Write a chunk's documents, then its failures.
+    fn write(&mut self, chunk: Annotated, diag: &mut Diagnostics) -> Result<()> {
+        self.out.write(chunk.docs, self.formats, diag)?;
+        let mut lines = String::new();
+        for f in chunk.failures {
+            match &self.errors {
+                Some(_) => {
+                    lines.push_str(&serde_json::to_string(&f).expect("a failure serialises"));
+                    lines.push('\n');
+                }
+                None => eprintln!("failed: {f}"),
+            }
+        }
+        match &mut self.errors {
+            Some(errors) => errors.write_lines(&lines),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The run's state between chunks.
 struct Batch<'a, A: Annotator> {
     annotator: &'a A,
-    out: Sink,
-    formats: &'a Options,
-    errors: Option<LineWriter>,
+    writers: Writers<'a>,
     chunk: Vec<Sourced>,
     failures: Vec<Failure>,
+    /// The last chunk annotated, written while the next one is annotated.
+    pending: Option<Annotated>,
     summary: Summary,
 }
 
@@ -214,51 +279,89 @@ impl<A: Annotator> Batch<'_, A> {
         }
     }
 
-    /// Annotate the pending chunk and write it and the pending failures. If the model fails on
-    /// the chunk, each document is tried alone so that one bad document fails alone; the first
+    /// Annotate the pending chunk while the previous one is written on another thread; the
+    /// chunk is written at the next flush or by [`Self::finish`]. If the model fails on the
+    /// chunk, each document is tried alone so that one bad document fails alone; the first
     /// such failure is returned (for `--fail-fast`).
     fn flush(&mut self, diag: &mut Diagnostics) -> Result<Option<Failure>> {
-        let mut first = None;
         let chunk = std::mem::take(&mut self.chunk);
-        let (mut docs, sources): (Vec<Document>, Vec<String>) =
-            chunk.into_iter().map(|s| (s.doc, s.source)).unzip();
-        let mut ok = vec![true; docs.len()];
-        if !docs.is_empty() && self.annotator.annotate(&mut docs).is_err() {
-            for (i, doc) in docs.iter_mut().enumerate() {
-                if let Err(e) = self.annotator.annotate(std::slice::from_mut(doc)) {
-                    ok[i] = false;
-                    self.summary.failed += 1;
-                    self.out.forget(&doc.id);
-                    let f = Failure::new(&doc.id, &sources[i], format!("annotation failed: {e}"));
-                    first.get_or_insert_with(|| f.clone());
-                    self.failures.push(f);
-                }
-            }
+        let previous = self.pending.take();
+        let (writers, annotator) = (&mut self.writers, self.annotator);
+        let mut writer_diag = Diagnostics::new(diag.strict);
+        let (annotated, written) = std::thread::scope(|s| {
+            let writer = previous.map(|p| s.spawn(|| writers.write(p, &mut writer_diag)));
+            let annotated = annotate_chunk(annotator, chunk);
+            let written = writer.map_or(Ok(()), |w| {
+                w.join().unwrap_or_else(|_| {
+                    Err(Error::Usage(
+                        "internal error: the writer thread panicked".into(),
+                    ))
+                })
+            });
+            (annotated, written)
+        });
+        diag.warnings.extend(writer_diag.warnings);
+        written?;
+        let (docs, failed) = annotated;
+        let first = failed.first().cloned();
+        for f in &failed {
+            self.writers.out.forget(&f.id);
         }
-        let docs: Vec<Document> = docs
-            .into_iter()
-            .zip(ok)
-            .filter_map(|(doc, ok)| ok.then_some(doc))
-            .collect();
+        self.summary.failed += failed.len();
+        self.failures.extend(failed);
         self.summary.annotated += docs.len();
         self.summary.entities += docs.iter().map(|d| d.entities.len()).sum::<usize>();
         self.summary.relations += docs.iter().map(|d| d.relations.len()).sum::<usize>();
-        self.out.write(docs, self.formats, diag)?;
-        let mut lines = String::new();
-        for f in self.failures.drain(..) {
-            match &self.errors {
-                Some(_) => {
-                    lines.push_str(&serde_json::to_string(&f).expect("a failure serialises"));
-                    lines.push('\n');
-                }
-                None => eprintln!("failed: {f}"),
-            }
-        }
-        if let Some(errors) = &mut self.errors {
-            errors.write_lines(&lines)?;
+        self.pending = Some(Annotated {
+            docs,
+            failures: std::mem::take(&mut self.failures),
+        });
+        Ok(first)
+    }
+
+    /// Annotate what is left and write everything.
+    fn finish(&mut self, diag: &mut Diagnostics) -> Result<Option<Failure>> {
+        let first = self.flush(diag)?;
+        if let Some(last) = self.pending.take() {
+            self.writers.write(last, diag)?;
         }
         Ok(first)
     }
+}
+
+/// Annotate `chunk`; the documents annotated, and the failures (documents the model failed on
+/// even alone).
+fn annotate_chunk<A: Annotator>(
+    annotator: &A,
+    chunk: Vec<Sourced>,
+) -> (Vec<Document>, Vec<Failure>) {
+    let (mut docs, sources): (Vec<Document>, Vec<String>) =
+        chunk.into_iter().map(|s| (s.doc, s.source)).unzip();
+    let mut ok = vec![true; docs.len()];
+    let mut failed = Vec::new();
+    if !docs.is_empty() && annotator.annotate(&mut docs).is_err() {
+        for (i, doc) in docs.iter_mut().enumerate() {
+            if let Err(e) = annotator.annotate(std::slice::from_mut(doc)) {
+                ok[i] = false;
+                failed.push(Failure::new(
+                    &doc.id,
+                    &sources[i],
+                    format!("annotation failed: {e}"),
+                ));
+            }
+        }
+    }
+    let docs = docs
+        .into_iter()
+        .zip(ok)
+        .filter_map(|(doc, ok)| ok.then_some(doc))
+        .collect();
+    (docs, failed)
+}
+
+/// Documents read ahead of the model: enough to fill the next chunk while one is annotated.
+fn read_ahead(chunk_size: usize) -> usize {
+    chunk_size.clamp(16, 4096)
 }
 
 /// Annotate every document of `source` with `annotator` and write them as `opts` says.
@@ -294,76 +397,94 @@ pub fn run<A: Annotator>(
     };
     let mut batch = Batch {
         annotator,
-        out: Sink::open(&opts.output, opts.to, opts.resume)?,
-        formats: &opts.formats,
-        errors: opts.errors.as_ref().map(writer).transpose()?,
+        writers: Writers {
+            out: Sink::open(&opts.output, opts.to, opts.resume)?,
+            errors: opts.errors.as_ref().map(writer).transpose()?,
+            formats: &opts.formats,
+        },
         chunk: Vec::new(),
         failures: Vec::new(),
+        pending: None,
         summary: Summary::default(),
     };
     // Ids of this run's documents, to report duplicates; rebuilt the same way on resume, so a
     // resumed run reports the same duplicates as a clean one.
-    let mut seen: HashSet<String> = HashSet::new();
-    for item in source.by_ref() {
-        let id = match &item {
-            Ok(s) => &s.doc.id,
-            Err(f) => &f.id,
-        };
-        if opts.shard.is_some_and(|s| !s.contains(id)) {
-            continue;
-        }
-        batch.summary.read += 1;
-        let failure = match item {
-            Err(f) => Some(f),
-            Ok(s) if !seen.insert(s.doc.id.clone()) => Some(Failure::new(
-                &s.doc.id,
-                &s.source,
-                "duplicate id: an earlier document has the same id",
-            )),
-            // Every other document gets its file name here, failed or not, so that names
-            // depend on the input alone.
-            Ok(s) if done.ids.contains(&s.doc.id) || batch.out.claim(&s.doc.id, opts.resume) => {
-                batch.summary.skipped += 1;
-                None
-            }
-            Ok(s) => match rejected(&s.doc) {
-                Some(reason) => {
-                    batch.out.forget(&s.doc.id);
-                    Some(Failure::new(&s.doc.id, &s.source, reason))
+    let mut seen = IdSet::default();
+    std::thread::scope(|s| -> Result<()> {
+        let (tx, rx) = mpsc::sync_channel(read_ahead(opts.chunk_size));
+        s.spawn(move || {
+            for item in source.by_ref() {
+                // The receiver is gone when the run stopped early (--fail-fast, an error).
+                if tx.send(item).is_err() {
+                    break;
                 }
-                // An earlier run failed to annotate it and said so: not retried.
-                None if recorded.sources.contains(&s.source) => {
-                    batch.out.forget(&s.doc.id);
-                    batch.summary.failed += 1;
+            }
+        });
+        for item in rx {
+            let id = match &item {
+                Ok(s) => &s.doc.id,
+                Err(f) => &f.id,
+            };
+            if opts.shard.is_some_and(|s| !s.contains(id)) {
+                continue;
+            }
+            batch.summary.read += 1;
+            let failure = match item {
+                Err(f) => Some(f),
+                Ok(s) if !seen.insert(&s.doc.id) => Some(Failure::new(
+                    &s.doc.id,
+                    &s.source,
+                    "duplicate id: an earlier document has the same id",
+                )),
+                // Every other document gets its file name here, failed or not, so that names
+                // depend on the input alone.
+                Ok(s)
+                    if done.ids.contains(&s.doc.id)
+                        || batch.writers.out.claim(&s.doc.id, opts.resume) =>
+                {
+                    batch.summary.skipped += 1;
                     None
                 }
-                None => {
-                    batch.chunk.push(s);
-                    None
+                Ok(s) => match rejected(&s.doc) {
+                    Some(reason) => {
+                        batch.writers.out.forget(&s.doc.id);
+                        Some(Failure::new(&s.doc.id, &s.source, reason))
+                    }
+                    // An earlier run failed to annotate it and said so: not retried.
+                    None if recorded.sources.contains(&s.source) => {
+                        batch.writers.out.forget(&s.doc.id);
+                        batch.summary.failed += 1;
+                        None
+                    }
+                    None => {
+                        batch.chunk.push(s);
+                        None
+                    }
+                },
+            };
+            if let Some(f) = failure {
+                batch.fail(f.clone(), &recorded);
+                if opts.fail_fast {
+                    batch.summary.stopped = Some(f);
+                    break;
                 }
-            },
-        };
-        if let Some(f) = failure {
-            batch.fail(f.clone(), &recorded);
-            if opts.fail_fast {
-                batch.flush(diag)?;
-                batch.summary.stopped = Some(f);
-                break;
+            }
+            if batch.chunk.len() >= opts.chunk_size {
+                if let Some(f) = batch.flush(diag)?.filter(|_| opts.fail_fast) {
+                    batch.summary.stopped = Some(f);
+                    break;
+                }
             }
         }
-        if batch.chunk.len() >= opts.chunk_size {
-            if let Some(f) = batch.flush(diag)?.filter(|_| opts.fail_fast) {
-                batch.summary.stopped = Some(f);
-                break;
-            }
-        }
-    }
-    if let Some(f) = batch.flush(diag)?.filter(|_| opts.fail_fast) {
+        Ok(())
+    })?;
+    if let Some(f) = batch.finish(diag)?.filter(|_| opts.fail_fast) {
         batch.summary.stopped.get_or_insert(f);
     }
     // What is left is written (the HTML index; whole-file formats with what was annotated),
     // even when --fail-fast stopped the run.
     batch
+        .writers
         .out
         .finish(&opts.output, opts.to, &opts.formats, diag)?;
     Ok(batch.summary)

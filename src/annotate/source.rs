@@ -58,7 +58,7 @@ enum Planned {
 /// What is being read now.
 enum Current {
     Lines {
-        reader: Box<dyn BufRead>,
+        reader: Box<dyn BufRead + Send>,
         name: String,
         line: usize,
     },
@@ -103,7 +103,7 @@ impl DocumentSource {
         match planned {
             Planned::Lines(path) => {
                 let name = path.display().to_string();
-                let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+                let reader: Box<dyn BufRead + Send> = if path.as_os_str() == "-" {
                     Box::new(BufReader::new(std::io::stdin()))
                 } else {
                     match open(&path) {
@@ -308,7 +308,7 @@ fn split_compression(path: &Path) -> (PathBuf, bool) {
 
 /// Open a file for reading, decompressing `.gz` (multi-member, as `cat a.gz b.gz` makes) and
 /// `.zst` by extension.
-pub fn open(path: &Path) -> Result<Box<dyn BufRead>> {
+pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     Ok(match path.extension().and_then(|e| e.to_str()) {
         Some("gz") => Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file))),

@@ -375,3 +375,36 @@ fn resume_is_refused_where_it_cannot_work() {
         assert!(opts.check().is_ok(), "{to:?}");
     }
 }
+
+#[test]
+fn output_order_and_content_do_not_depend_on_the_chunk_size() {
+    // Reading, annotating and writing overlap on three threads: whatever the chunk size, the
+    // output and the errors file are those of one document at a time, in input order.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("many.jsonl");
+    let mut text = String::new();
+    for i in 0..2_000 {
+        let body = if i % 97 == 0 { "BOOM" } else { "Text" };
+        text.push_str(&format!("{{\"id\":\"d{i}\",\"text\":\"{body} {i}\"}}\n"));
+    }
+    std::fs::write(&input, text).unwrap();
+    let run_with = |chunk_size: usize| {
+        let opts = BatchOptions {
+            chunk_size,
+            ..options(dir.path(), &format!("out-{chunk_size}.jsonl"))
+        };
+        let s = run_on(&input, &opts);
+        assert_eq!((s.read, s.annotated, s.failed), (2_000, 1_979, 21));
+        let errors = std::fs::read_to_string(opts.errors.as_ref().unwrap()).unwrap();
+        (std::fs::read_to_string(&opts.output).unwrap(), errors)
+    };
+    let one = run_with(1);
+    let want: Vec<String> = (0..2_000)
+        .filter(|i| i % 97 != 0)
+        .map(|i| format!("d{i}"))
+        .collect();
+    assert_eq!(ids(&dir.path().join("out-1.jsonl")), want);
+    for chunk_size in [2, 7, 500, 5_000] {
+        assert_eq!(run_with(chunk_size), one, "chunks of {chunk_size}");
+    }
+}

@@ -64,6 +64,7 @@ pub fn relations(args: &TrainRelationsArgs, diag: &mut Diagnostics) -> Result<()
         head_lr: args.head_lr,
         pair_context: !args.no_pair_context,
         positive_weight: args.positive_weight,
+        encoder_layers: args.encoder_layers,
         ..RelationTrainConfig::default()
     };
     let report = crate::relations::train::train(

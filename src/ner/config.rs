@@ -99,6 +99,22 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
+    /// Make the encoder return every layer's output too (a relation head with its own top
+    /// layers reads the output of the layer below them).
+    pub fn keep_layer_outputs(&mut self) {
+        if let Some(o) = self.raw.as_object_mut() {
+            o.insert("output_hidden_states".into(), Value::Bool(true));
+        }
+    }
+
+    /// The encoder's number of layers.
+    pub fn layers(&self) -> Option<usize> {
+        self.raw["num_hidden_layers"]
+            .as_u64()
+            .or(self.raw["n_layers"].as_u64())
+            .map(|n| n as usize)
+    }
+
     pub fn from_file(path: &Path) -> Result<Self> {
         let loc = Location::file(path);
         let raw: Value = serde_json::from_str(&read_to_string(path)?)

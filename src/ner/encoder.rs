@@ -49,25 +49,38 @@ impl Encoder {
         type_ids: Option<&Tensor>,
         train: bool,
     ) -> Result<Tensor> {
+        self.forward_layers(input_ids, mask, type_ids, train)
+            .map(|(hidden, _)| hidden)
+    }
+
+    /// Hidden states, and each layer's output (layer 1 first) when the model was built with
+    /// `output_hidden_states` (see [`ModelConfig::keep_layer_outputs`]).
+    pub fn forward_layers(
+        &self,
+        input_ids: &Tensor,
+        mask: &Tensor,
+        type_ids: Option<&Tensor>,
+        train: bool,
+    ) -> Result<(Tensor, Option<Vec<Tensor>>)> {
         let out = match self {
             Encoder::Bert(m) => bert_hidden(m, input_ids, mask, type_ids, train),
             Encoder::Roberta(m) => bert_hidden(m, input_ids, mask, type_ids, train),
             Encoder::DistilBert(m) => m
                 .forward_t(Some(input_ids), Some(mask), None, train)
-                .map(|o| o.hidden_state),
+                .map(|o| (o.hidden_state, o.all_hidden_states)),
         };
         out.map_err(|e| Error::Usage(format!("encoder failed: {e}")))
     }
 }
 
-/// The hidden states of a BERT-shaped model (BERT or RoBERTa embeddings).
+/// The hidden states (and layer outputs) of a BERT-shaped model (BERT or RoBERTa embeddings).
 fn bert_hidden<E: BertEmbedding>(
     m: &BertModel<E>,
     input_ids: &Tensor,
     mask: &Tensor,
     type_ids: Option<&Tensor>,
     train: bool,
-) -> std::result::Result<Tensor, RustBertError> {
+) -> std::result::Result<(Tensor, Option<Vec<Tensor>>), RustBertError> {
     m.forward_t(
         Some(input_ids),
         Some(mask),
@@ -78,5 +91,5 @@ fn bert_hidden<E: BertEmbedding>(
         None,
         train,
     )
-    .map(|o| o.hidden_state)
+    .map(|o| (o.hidden_state, o.all_hidden_states))
 }

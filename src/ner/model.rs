@@ -57,7 +57,16 @@ impl TokenClassifier {
 
     /// Load a token-classification checkpoint directory.
     pub fn load(dir: &Path, device: Device) -> Result<Self> {
-        let config = ModelConfig::from_file(&dir.join("config.json"))?;
+        Self::load_with(dir, device, false)
+    }
+
+    /// [`Self::load`]; with `layer_outputs`, [`Self::forward_layers`] returns every layer's
+    /// output too.
+    pub fn load_with(dir: &Path, device: Device, layer_outputs: bool) -> Result<Self> {
+        let mut config = ModelConfig::from_file(&dir.join("config.json"))?;
+        if layer_outputs {
+            config.keep_layer_outputs();
+        }
         let mut model = Self::new(config, device)?;
         let weights = weight_file(dir)?;
         let missing = model.copy_weights(&weights, false)?;
@@ -171,9 +180,24 @@ impl TokenClassifier {
         type_ids: Option<&Tensor>,
         train: bool,
     ) -> Result<(Tensor, Tensor)> {
-        let hidden = self.encoder.forward_t(input_ids, mask, type_ids, train)?;
-        let logits = hidden.dropout(self.dropout, train).apply(&self.classifier);
+        let (hidden, logits, _) = self.forward_layers(input_ids, mask, type_ids, train)?;
         Ok((hidden, logits))
+    }
+
+    /// Hidden states, label logits, and each layer's output when the model was loaded with
+    /// `layer_outputs` (layer 1 first).
+    pub fn forward_layers(
+        &self,
+        input_ids: &Tensor,
+        mask: &Tensor,
+        type_ids: Option<&Tensor>,
+        train: bool,
+    ) -> Result<(Tensor, Tensor, Option<Vec<Tensor>>)> {
+        let (hidden, layers) = self
+            .encoder
+            .forward_layers(input_ids, mask, type_ids, train)?;
+        let logits = hidden.dropout(self.dropout, train).apply(&self.classifier);
+        Ok((hidden, logits, layers))
     }
 
     pub fn labels(&self) -> &[String] {

@@ -207,6 +207,10 @@ pub fn word_probabilities(
 pub struct BatchOutput<'a> {
     pub windows: Vec<&'a Window>,
     pub hidden: Tensor,
+    /// `[batch, length]`, 1 on the windows' sub-words and 0 on padding.
+    pub mask: Tensor,
+    /// Every encoder layer's output, when the classifier was loaded to return them.
+    pub layers: Option<Vec<Tensor>>,
     pub decided: Vec<Vec<(usize, Vec<f32>)>>,
 }
 
@@ -234,8 +238,8 @@ pub fn word_probabilities_with(
     for chunk in order.chunks(batch_size.max(1)) {
         let batch: Vec<&Window> = chunk.iter().map(|&i| &windows[i]).collect();
         let b = collate(&batch, featurizer.pad_id(), device);
-        let (hidden, logits) =
-            classifier.forward_t(&b.input_ids, &b.mask, Some(&b.type_ids), false)?;
+        let (hidden, logits, layers) =
+            classifier.forward_layers(&b.input_ids, &b.mask, Some(&b.type_ids), false)?;
         let probs = probabilities(&logits)?;
         let width = probs.len() / batch.len();
         let decided: Vec<Vec<(usize, Vec<f32>)>> = batch
@@ -249,6 +253,8 @@ pub fn word_probabilities_with(
         let output = BatchOutput {
             windows: batch,
             hidden,
+            mask: b.mask,
+            layers,
             decided,
         };
         hook(&output)?;

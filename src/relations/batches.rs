@@ -24,8 +24,8 @@ pub(super) struct Example {
     pub(super) candidates: Vec<Candidate>,
     /// Per candidate, per label: 1.0 where the gold relation holds.
     pub(super) targets: Vec<Vec<f32>>,
-    /// Frozen mode: the encoder's hidden states of this window (`[length, hidden]`, fp16 on the
-    /// CPU), computed once before the first epoch.
+    /// Frozen mode: what the head reads of the frozen encoder for this window (`[length,
+    /// hidden]`, fp16 on the CPU), computed once before the first epoch.
     pub(super) frozen_hidden: Option<Tensor>,
 }
 
@@ -199,7 +199,7 @@ pub(super) fn step_losses(
     }
     let rel_loss = (!inputs.is_empty()).then(|| {
         let n = model.schema.relations.len() as i64;
-        let logits = model.head.forward_t(&hidden, &inputs, true);
+        let logits = model.head.forward_t(&hidden, &b.mask, &inputs, true);
         let shape = [inputs.len() as i64, n];
         let target = Tensor::from_slice(&targets).view(shape).to_device(device);
         let mask = Tensor::from_slice(&allowed).view(shape).to_device(device);
@@ -215,8 +215,9 @@ pub(super) fn step_losses(
     Ok((ner_loss, rel_loss))
 }
 
-/// Run the frozen encoder once over every training window that has candidate pairs and keep its
-/// hidden states: training the head then costs no encoder pass at all.
+/// Run the frozen encoder once over every training window that has candidate pairs and keep what
+/// the head reads of it ([`JointModel::head_states`]): training the head then costs no pass
+/// through the frozen layers at all.
 pub(super) fn cache_hidden(
     model: &JointModel,
     examples: &mut [Example],
@@ -230,10 +231,14 @@ pub(super) fn cache_hidden(
     for chunk in order.chunks(batch_size.max(1)) {
         let windows: Vec<&Window> = chunk.iter().map(|&i| &examples[i].window).collect();
         let b = collate(&windows, pad_id, device);
-        let (hidden, _) = model
-            .ner
-            .forward_t(&b.input_ids, &b.mask, Some(&b.type_ids), false)?;
-        let hidden = hidden.to_kind(Kind::Half).to_device(Device::Cpu);
+        let (hidden, _, layers) =
+            model
+                .ner
+                .forward_layers(&b.input_ids, &b.mask, Some(&b.type_ids), false)?;
+        let hidden = model
+            .head_states(&hidden, layers.as_deref())?
+            .to_kind(Kind::Half)
+            .to_device(Device::Cpu);
         for (r, &i) in chunk.iter().enumerate() {
             let len = examples[i].window.len() as i64;
             examples[i].frozen_hidden = Some(hidden.get(r as i64).narrow(0, 0, len).copy());

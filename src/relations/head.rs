@@ -5,8 +5,13 @@
 //! several labels, and none).
 //!
 //! The head reads hidden states the NER stage has already computed, so relations cost one small
-//! MLP per pair on top of NER, not another encoder pass.
+//! MLP per pair on top of NER, not another encoder pass. Optionally
+//! ([`HeadConfig::encoder_layers`]) the head owns copies of the encoder's top layers, which it
+//! runs on the output of the layer below them: a frozen NER encoder's top layers say what NER
+//! needs, and a trainable copy lets the head learn what relations need (the predicate between
+//! two mentions) at the cost of those layers, on the windows that have candidate pairs only.
 
+use rust_bert::bert::{BertConfig, BertLayer};
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Kind, Tensor};
 
@@ -30,6 +35,9 @@ pub struct HeadConfig {
     /// Max-pool the sub-words between the two mentions into the pair's representation.
     pub context: bool,
     pub dropout: f64,
+    /// Copies of the encoder's top layers the head owns (0: it reads the encoder's output).
+    #[serde(default)]
+    pub encoder_layers: usize,
 }
 
 impl HeadConfig {
@@ -42,12 +50,15 @@ impl HeadConfig {
             width_dim: 16,
             context: true,
             dropout: 0.1,
+            encoder_layers: 0,
         }
     }
 }
 
 pub struct RelationHead {
     pub config: HeadConfig,
+    /// The head's own copies of the encoder's top layers (see [`HeadConfig::encoder_layers`]).
+    layers: Vec<BertLayer>,
     type_emb: nn::Embedding,
     width_emb: nn::Embedding,
     hidden: nn::Linear,
@@ -112,9 +123,21 @@ impl PairInputs {
 }
 
 impl RelationHead {
-    /// A head with fresh weights under `path` (`relation_head` in a model's variable store).
-    pub fn new(path: &nn::Path, config: HeadConfig) -> Self {
+    /// A head with fresh weights under `path` (`relation_head` in a model's variable store);
+    /// its encoder layers (if any) are built from `encoder` under `layer_path`.
+    pub fn new(
+        path: &nn::Path,
+        layer_path: &nn::Path,
+        config: HeadConfig,
+        encoder: Option<&BertConfig>,
+    ) -> Self {
         let c = &config;
+        let layers = match encoder {
+            Some(bert) => (0..c.encoder_layers)
+                .map(|i| BertLayer::new(layer_path / "layer" / i as i64, bert))
+                .collect(),
+            None => Vec::new(),
+        };
         let type_emb = nn::embedding(
             path / "type_embeddings",
             c.entity_types as i64,
@@ -132,6 +155,7 @@ impl RelationHead {
         let out = nn::linear(path / "out", c.hidden, c.labels as i64, Default::default());
         RelationHead {
             config,
+            layers,
             type_emb,
             width_emb,
             hidden,
@@ -139,11 +163,30 @@ impl RelationHead {
         }
     }
 
-    /// Logits `[pairs, labels]` for the pairs of `inputs` over `hidden` (`[batch, length, H]`).
-    pub fn forward_t(&self, hidden: &Tensor, inputs: &PairInputs, train: bool) -> Tensor {
-        let device = hidden.device();
-        let length = hidden.size()[1];
-        let hidden = hidden.to_kind(Kind::Float);
+    /// Logits `[pairs, labels]` for the pairs of `inputs` over `states` (`[batch, length, H]`,
+    /// `mask` `[batch, length]`): the encoder's output, or with encoder layers of its own, the
+    /// output of the encoder layer below them.
+    pub fn forward_t(
+        &self,
+        states: &Tensor,
+        mask: &Tensor,
+        inputs: &PairInputs,
+        train: bool,
+    ) -> Tensor {
+        let device = states.device();
+        let length = states.size()[1];
+        let mut hidden = states.to_kind(Kind::Float);
+        if !self.layers.is_empty() {
+            // BERT's additive attention mask: 0 where attended, -10000 on padding.
+            let bias = ((mask.to_kind(Kind::Float) - 1.0) * 10000.0)
+                .unsqueeze(1)
+                .unsqueeze(1);
+            for layer in &self.layers {
+                hidden = layer
+                    .forward_t(&hidden, Some(&bias), None, None, train)
+                    .hidden_state;
+            }
+        }
         let long = |v: &[i64]| Tensor::from_slice(v).to_device(device);
         // Mentions: max-pool over their sub-words.
         let rows = long(&inputs.mention_row);
@@ -230,25 +273,27 @@ mod tests {
     #[test]
     fn pooling_reads_only_the_mentions_and_the_gap() {
         let vs = nn::VarStore::new(Device::Cpu);
-        let head = RelationHead::new(&(vs.root() / "relation_head"), HeadConfig::new(4, 3, 2));
+        let root = vs.root() / "relation_head";
+        let head = RelationHead::new(&root, &root, HeadConfig::new(4, 3, 2), None);
         // One window of 6 sub-words; mentions at [1,2) and [3,5).
         let hidden = Tensor::randn([1, 6, 4], (Kind::Float, Device::Cpu));
+        let mask = Tensor::ones([1, 6], (Kind::Int64, Device::Cpu));
         let mut p = PairInputs::default();
         let a = p.mention(0, (1, 2), 0, 1);
         let b = p.mention(0, (3, 5), 1, 2);
         p.pair(a, b);
         p.pair(b, a);
-        let logits = head.forward_t(&hidden, &p, false);
+        let logits = head.forward_t(&hidden, &mask, &p, false);
         assert_eq!(logits.size(), [2, 3]);
         // Changing a sub-word outside both mentions and the gap changes nothing.
         let other = hidden.copy();
         let _ = other.narrow(1, 5, 1).fill_(7.0);
-        let again = head.forward_t(&other, &p, false);
+        let again = head.forward_t(&other, &mask, &p, false);
         assert!((&logits - &again).abs().max().double_value(&[]) < 1e-6);
         // Changing the gap (position 2) does.
         let gap = hidden.copy();
         let _ = gap.narrow(1, 2, 1).fill_(7.0);
-        let moved = head.forward_t(&gap, &p, false);
+        let moved = head.forward_t(&gap, &mask, &p, false);
         assert!((&logits - &moved).abs().max().double_value(&[]) > 1e-4);
     }
 }

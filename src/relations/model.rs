@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use tch::{Device, Kind, Tensor};
 
 use crate::error::{Error, Location, Result};
+use crate::ner::config::Architecture;
 use crate::ner::model::TokenClassifier;
 use crate::relations::head::{HeadConfig, RelationHead};
 use crate::relations::schema::Schema;
@@ -62,16 +63,19 @@ impl JointModel {
         joint: bool,
         sentence_window: usize,
         pair_context: bool,
+        encoder_layers: usize,
     ) -> Result<Self> {
         let config = HeadConfig {
             context: pair_context,
+            encoder_layers,
             ..HeadConfig::new(
                 ner.hidden_size,
                 schema.relations.len(),
                 schema.entity_types.len(),
             )
         };
-        let head = RelationHead::new(&head_path(&ner), config.clone());
+        let head = build_head(&ner, &config)?;
+        copy_top_layers(&ner, encoder_layers)?;
         let settings = RelationSettings {
             format: FORMAT.into(),
             ner_model: ".".into(),
@@ -139,8 +143,8 @@ impl JointModel {
                 ),
             ));
         }
-        let ner = TokenClassifier::load(&ner_dir, device)?;
-        let head = RelationHead::new(&head_path(&ner), settings.head.clone());
+        let ner = TokenClassifier::load_with(&ner_dir, device, c.encoder_layers > 0)?;
+        let head = build_head(&ner, &settings.head)?;
         let head_file = dir.join(HEAD_FILE);
         let named = Tensor::read_safetensors(&head_file).map_err(|e| {
             Error::input(
@@ -199,7 +203,10 @@ impl JointModel {
             .variables()
             .into_iter()
             .filter(|(n, _)| n.starts_with(HEAD_PREFIX))
-            .map(|(n, t)| (n, t.detach().to_device(Device::Cpu).to_kind(Kind::Float)))
+            .map(|(n, t)| {
+                let kind = if half { Kind::Half } else { Kind::Float };
+                (n, t.detach().to_device(Device::Cpu).to_kind(kind))
+            })
             .collect();
         let path = dir.join(HEAD_FILE);
         Tensor::write_safetensors(&named, &path)
@@ -209,6 +216,21 @@ impl JointModel {
         std::fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
         let path = dir.join(SCHEMA_FILE);
         std::fs::write(&path, self.schema.to_toml()).map_err(|e| Error::io(&path, e))
+    }
+
+    /// What the head reads from one encoder pass: the encoder's output `hidden`, or, when the
+    /// head has encoder layers of its own, the output of the layer below them (from `layers`,
+    /// every layer's output, which the NER model then returns).
+    pub fn head_states(&self, hidden: &Tensor, layers: Option<&[Tensor]>) -> Result<Tensor> {
+        let own = self.settings.head.encoder_layers;
+        if own == 0 {
+            return Ok(hidden.shallow_clone());
+        }
+        let layers = layers.ok_or_else(|| {
+            Error::Usage("internal error: the NER model returned no layer outputs".into())
+        })?;
+        // layers[k] is layer k+1's output; the head's first layer replaces layer n - own + 1.
+        Ok(layers[layers.len() - own - 1].shallow_clone())
     }
 
     /// Rewrite `relation.json` only (thresholds chosen after the weights were saved).
@@ -223,6 +245,62 @@ impl JointModel {
 /// [`HEAD_GROUP`] so that training can give it its own learning rate.
 fn head_path(ner: &TokenClassifier) -> tch::nn::Path<'_> {
     ner.vs.root().set_group(HEAD_GROUP) / HEAD_PREFIX
+}
+
+/// The head for `config` on `ner`'s variable store. Its own encoder layers (if any) are in
+/// parameter group 0, the encoder's, so that they learn at the encoder's rate.
+fn build_head(ner: &TokenClassifier, config: &HeadConfig) -> Result<RelationHead> {
+    let layers = config.encoder_layers;
+    let bert = if layers == 0 {
+        None
+    } else {
+        let arch = ner.config.architecture;
+        if arch == Architecture::DistilBert {
+            return Err(Error::Usage(
+                "a relation head with encoder layers of its own needs a BERT or RoBERTa encoder, not DistilBERT".into(),
+            ));
+        }
+        let total = ner.config.layers().unwrap_or(0);
+        if layers >= total {
+            return Err(Error::Usage(format!(
+                "the relation head cannot own {layers} encoder layers: the encoder has {total}, and at least one must stay shared"
+            )));
+        }
+        Some(ner.config.bert()?)
+    };
+    let layer_path = ner.vs.root() / HEAD_PREFIX;
+    Ok(RelationHead::new(
+        &head_path(ner),
+        &layer_path,
+        config.clone(),
+        bert.as_ref(),
+    ))
+}
+
+/// Start the head's own encoder layers as copies of the encoder's top `layers` layers.
+fn copy_top_layers(ner: &TokenClassifier, layers: usize) -> Result<()> {
+    if layers == 0 {
+        return Ok(());
+    }
+    let total = ner.config.layers().unwrap_or(0);
+    let prefix = ner.config.architecture.prefix();
+    let vars = ner.vs.variables();
+    let _guard = tch::no_grad_guard();
+    for (name, var) in &vars {
+        let Some(rest) = name.strip_prefix(&format!("{HEAD_PREFIX}.layer.")) else {
+            continue;
+        };
+        let (j, suffix) = rest.split_once('.').expect("a layer variable name");
+        let k = total - layers + j.parse::<usize>().expect("a layer index");
+        let source = format!("{prefix}.encoder.layer.{k}.{suffix}");
+        let src = vars.get(&source).ok_or_else(|| {
+            Error::Usage(format!(
+                "internal error: the encoder has no variable {source:?}"
+            ))
+        })?;
+        var.shallow_clone().copy_(src);
+    }
+    Ok(())
 }
 
 fn ner_weights(dir: &Path) -> Result<PathBuf> {

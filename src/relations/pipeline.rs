@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
-use tch::{Device, Kind};
+use tch::{Device, Kind, Tensor};
 
 use crate::document::{Document, Relation, Span};
 use crate::error::{Error, Result};
@@ -193,6 +193,9 @@ fn classify_batch(
     // Per pair: (doc, head mention, tail mention, allowed labels).
     let mut meta: Vec<(usize, TokenMention, TokenMention, Vec<bool>)> = Vec::new();
     let mut spans_label: Vec<Vec<String>> = Vec::new();
+    // The head reads only the windows that have candidate pairs (its own encoder layers, if
+    // any, run on those alone).
+    let mut rows: Vec<i64> = Vec::new();
     for (row, (w, decided)) in batch.windows.iter().zip(&batch.decided).enumerate() {
         let (spans, names) = decided_mentions(model, w, decided, &group_of[w.doc], labels, scheme)?;
         let placed = pairs::place(w, &spans);
@@ -200,7 +203,8 @@ fn classify_batch(
         if cands.is_empty() {
             continue;
         }
-        inputs.add_window(row, &placed, &cands);
+        inputs.add_window(rows.len(), &placed, &cands);
+        rows.push(row as i64);
         for c in cands {
             let (h, t) = (&placed[c.head], &placed[c.tail]);
             meta.push((w.doc, spans[h.key].clone(), spans[t.key].clone(), c.allowed));
@@ -210,9 +214,16 @@ fn classify_batch(
     if inputs.is_empty() {
         return Ok(());
     }
+    let states = model.head_states(&batch.hidden, batch.layers.as_deref())?;
+    let rows = Tensor::from_slice(&rows).to_device(states.device());
     let probs = model
         .head
-        .forward_t(&batch.hidden, &inputs, false)
+        .forward_t(
+            &states.index_select(0, &rows),
+            &batch.mask.index_select(0, &rows),
+            &inputs,
+            false,
+        )
         .sigmoid()
         .to_kind(Kind::Float)
         .to_device(Device::Cpu);

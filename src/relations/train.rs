@@ -59,6 +59,9 @@ pub struct RelationTrainConfig {
     /// Weight of a positive (pair, label) in the loss: most candidate pairs hold no relation,
     /// and a weight above 1 trades precision for recall.
     pub positive_weight: f64,
+    /// Frozen mode: the head gets trainable copies of this many of the encoder's top layers.
+    #[serde(default)]
+    pub encoder_layers: usize,
 }
 
 impl Default for RelationTrainConfig {
@@ -71,6 +74,7 @@ impl Default for RelationTrainConfig {
             threshold_floor: 0.05,
             pair_context: true,
             positive_weight: 1.0,
+            encoder_layers: 0,
         }
     }
 }
@@ -120,6 +124,11 @@ pub fn train(
 ) -> Result<RelationTrainReport> {
     let device = Device::cuda_if_available();
     let b = &cfg.base;
+    if cfg.joint && cfg.encoder_layers > 0 {
+        return Err(Error::Usage(
+            "--encoder-layers gives a head on a frozen NER model layers of its own; with --joint the whole encoder trains already".into(),
+        ));
+    }
     tch::manual_seed(b.seed as i64);
     let train_docs = prepared(train, b.limit_train_docs);
     let dev_docs = prepared(dev, None);
@@ -137,7 +146,7 @@ pub fn train(
             }
             TokenClassifier::from_backbone(base, classifier_config(base, labels, b)?, device)?
         } else {
-            let mut ner = TokenClassifier::load(base, device)?;
+            let mut ner = TokenClassifier::load_with(base, device, cfg.encoder_layers > 0)?;
             ner.vs.freeze();
             ner
         };
@@ -153,6 +162,7 @@ pub fn train(
             cfg.joint,
             cfg.sentence_window,
             cfg.pair_context,
+            cfg.encoder_layers,
         )?;
         let state = State {
             epoch: 0,
