@@ -163,18 +163,8 @@ impl RelationHead {
         }
     }
 
-    /// Logits `[pairs, labels]` for the pairs of `inputs` over `states` (`[batch, length, H]`,
-    /// `mask` `[batch, length]`): the encoder's output, or with encoder layers of its own, the
-    /// output of the encoder layer below them.
-    pub fn forward_t(
-        &self,
-        states: &Tensor,
-        mask: &Tensor,
-        inputs: &PairInputs,
-        train: bool,
-    ) -> Tensor {
-        let device = states.device();
-        let length = states.size()[1];
+    /// The hidden states the head pools from: `states` through the head's own encoder layers.
+    pub fn encode(&self, states: &Tensor, mask: &Tensor, train: bool) -> Tensor {
         let mut hidden = states.to_kind(Kind::Float);
         if !self.layers.is_empty() {
             // BERT's additive attention mask: 0 where attended, -10000 on padding.
@@ -187,6 +177,22 @@ impl RelationHead {
                     .hidden_state;
             }
         }
+        hidden
+    }
+
+    /// Logits `[pairs, labels]` for the pairs of `inputs` over `states` (`[batch, length, H]`,
+    /// `mask` `[batch, length]`): the encoder's output, or with encoder layers of its own, the
+    /// output of the encoder layer below them.
+    pub fn forward_t(
+        &self,
+        states: &Tensor,
+        mask: &Tensor,
+        inputs: &PairInputs,
+        train: bool,
+    ) -> Tensor {
+        let device = states.device();
+        let length = states.size()[1];
+        let hidden = self.encode(states, mask, train);
         let long = |v: &[i64]| Tensor::from_slice(v).to_device(device);
         // Mentions: max-pool over their sub-words.
         let rows = long(&inputs.mention_row);

@@ -342,6 +342,81 @@ fn relative_path(from: &Path, to: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ner::config::ModelConfig;
+
+    /// A random two-layer BERT tagger saved in `dir`.
+    fn two_layer_tagger(dir: &Path) -> TokenClassifier {
+        std::fs::create_dir_all(dir).unwrap();
+        let json = serde_json::json!({
+            "model_type": "bert", "vocab_size": 50, "hidden_size": 8, "num_hidden_layers": 2,
+            "num_attention_heads": 2, "intermediate_size": 16, "hidden_act": "gelu",
+            "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
+            "max_position_embeddings": 32, "type_vocab_size": 2, "initializer_range": 0.02,
+            "layer_norm_eps": 1e-12, "pad_token_id": 0,
+            "id2label": {"0": "O", "1": "B-PER", "2": "I-PER"}
+        });
+        let path = dir.join("config.json");
+        std::fs::write(&path, json.to_string()).unwrap();
+        let model =
+            TokenClassifier::new(ModelConfig::from_file(&path).unwrap(), Device::Cpu).unwrap();
+        model.save(dir, false).unwrap();
+        TokenClassifier::load_with(dir, Device::Cpu, true).unwrap()
+    }
+
+    fn schema() -> Schema {
+        let text = r#"
+name = "test"
+entity_types = ["PER"]
+[[relations]]
+name = "met"
+direction = "symmetric"
+pairs = [["PER", "PER"]]
+"#;
+        Schema::parse(text, Path::new("schema.toml")).unwrap()
+    }
+
+    #[test]
+    fn own_encoder_layers_start_as_the_encoders_top_layers_and_are_saved() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ner_dir = tmp.path().join("ner");
+        let ner = two_layer_tagger(&ner_dir);
+        let mut model = JointModel::new(ner, ner_dir.clone(), schema(), false, 1, true, 1).unwrap();
+        let ids = Tensor::from_slice(&[2i64, 5, 7, 3, 0]).unsqueeze(0);
+        let mask = Tensor::from_slice(&[1i64, 1, 1, 1, 0]).unsqueeze(0);
+        let (hidden, _, layers) = model.ner.forward_layers(&ids, &mask, None, false).unwrap();
+        let states = model.head_states(&hidden, layers.as_deref()).unwrap();
+        // The copy of the top layer, run on layer 1's output, gives the encoder's output.
+        let again = model.head.encode(&states, &mask, false);
+        let diff = (&again - &hidden).abs().max().double_value(&[]);
+        assert!(diff < 1e-5, "{diff}");
+
+        let mut p = crate::relations::head::PairInputs::default();
+        let a = p.mention(0, (1, 2), 0, 1);
+        let b = p.mention(0, (3, 4), 0, 1);
+        p.pair(a, b);
+        let before = model.head.forward_t(&states, &mask, &p, false);
+        let out = tmp.path().join("relations");
+        model.save(&out, false).unwrap();
+        let loaded = JointModel::load(&out, Device::Cpu).unwrap();
+        assert_eq!(loaded.settings.head.encoder_layers, 1);
+        let (hidden, _, layers) = loaded.ner.forward_layers(&ids, &mask, None, false).unwrap();
+        let states = loaded.head_states(&hidden, layers.as_deref()).unwrap();
+        let after = loaded.head.forward_t(&states, &mask, &p, false);
+        let diff = (before - after).abs().max().double_value(&[]);
+        assert!(diff < 1e-6, "{diff}");
+    }
+
+    #[test]
+    fn a_head_cannot_own_every_encoder_layer() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ner_dir = tmp.path().join("ner");
+        let ner = two_layer_tagger(&ner_dir);
+        let err = JointModel::new(ner, ner_dir, schema(), false, 1, true, 2)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("at least one must stay shared"), "{err}");
+    }
 
     #[test]
     fn relative_paths_between_model_directories() {
