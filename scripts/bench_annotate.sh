@@ -8,7 +8,8 @@
 #    loading included); words = the word tokens ertag writes.
 # 2. Peak memory: corpora of BENCH_MEM_DOCS documents (default 10,000 and 100,000) made by
 #    repeating short documents (the first BENCH_MEM_LINES sentences of each CoNLL-2003
-#    train/dev/test document, new ids) so that the runs stay bearable on a small machine; peak
+#    train/dev/test document, new ids) so that the runs stay bearable on a small machine,
+#    annotated by the default pipeline (NER, and relations when models/relations exists); peak
 #    RSS from /usr/bin/time -v (plus VmHWM sampled while it runs, to show that it stops rising).
 #
 # Settings (environment): BENCH_RUNS=3, BENCH_MEM_DOCS="10000 100000", BENCH_MEM_LINES=1,
@@ -100,7 +101,7 @@ if [ -z "${BENCH_SKIP_THROUGHPUT:-}" ]; then
   echo "| pipeline | options | documents | words | entities | relations | runs (s) | median (s) | documents/s | words/s |"
   echo "|---|---|---:|---:|---:|---:|---|---:|---:|---:|"
   throughput "NER only" "${ner_only[@]}"
-  if [ -f "$RELATIONS/config.json" ]; then
+  if [ -f "$RELATIONS/relation.json" ]; then
     throughput "NER + relations" --relation-model "$RELATIONS"
   else
     echo
@@ -114,7 +115,8 @@ if [ -z "${BENCH_SKIP_MEMORY:-}" ]; then
   echo "## Peak memory: corpus size"
   echo
   echo "Short documents: the first $MEM_LINES line(s) (sentences) of each CoNLL-2003 train/dev/test document (1,393),"
-  echo "repeated with new ids; \`ertag annotate CORPUS -o OUT ${ner_only[*]}\` (default --chunk-size 64) under"
+  echo "repeated with new ids; \`ertag annotate CORPUS -o OUT\` (the default pipeline: NER, and relations with"
+  echo "\`$RELATIONS\` when it exists; default --chunk-size 64) under"
   echo "\`/usr/bin/time -v\`. VmHWM (the peak RSS so far) is also sampled every 2 s and shown as it stood"
   echo "after a quarter and after half of the run's wall time: if memory grew with the corpus, it would keep rising."
   echo
@@ -143,7 +145,7 @@ EOF
     log "memory run: $n documents ($words words)"
     t0=$(date +%s.%N)
     /usr/bin/time -v -o "$WORK/mem.$n.time" "$BIN" annotate "$corpus" -o "$WORK/mem.$n.out.jsonl" \
-      "${threads[@]}" "${ner_only[@]}" 2>"$WORK/mem.$n.log" &
+      "${threads[@]}" 2>"$WORK/mem.$n.log" &
     tpid=$!
     : >"$WORK/mem.$n.hwm"
     while kill -0 "$tpid" 2>/dev/null; do

@@ -128,8 +128,8 @@ pub struct AnnotateArgs {
     /// Sub-words per window, special tokens included.
     #[arg(long, default_value_t = 128)]
     pub max_subwords: usize,
-    /// Number format of the NER model's computation (bf16: faster on CPUs with AVX-512 BF16;
-    /// entities only, with --no-relations or --ner-model).
+    /// Number format of the models' computation (bf16: faster on CPUs with AVX-512 BF16; the
+    /// relation head computes in it too).
     #[arg(long, value_enum, default_value_t = crate::ner::Precision::Fp32)]
     pub precision: crate::ner::Precision,
     /// Relation model directory (relation.json, relation_head.safetensors, schema.toml); it

@@ -13,7 +13,7 @@ use crate::annotate::{self, BatchOptions, DocumentSource, SourceOptions};
 use crate::cli::AnnotateArgs;
 use crate::error::{Diagnostics, Error, Result};
 use crate::formats::{self, ConllOptions, Options};
-use crate::ner::{NerModel, NerOptions, Precision};
+use crate::ner::{NerModel, NerOptions};
 use crate::relations::RelationTagger;
 
 /// Where `make` and `--ner-model`'s default expect the shipped model.
@@ -100,11 +100,9 @@ pub fn run(args: &AnnotateArgs, diag: &mut Diagnostics) -> Result<()> {
             model.set_precision(args.precision);
             annotate::run(&mut source, &model, &batch, diag)
         }
-        Models::Relations(_) if args.precision != Precision::Fp32 => Err(Error::Usage(
-            "--precision other than fp32 is for entities only: add --no-relations".into(),
-        )),
         Models::Relations(dir) => {
-            let model = RelationTagger::load(dir, device, ner_opts)?;
+            let mut model = RelationTagger::load(dir, device, ner_opts)?;
+            model.set_precision(args.precision);
             annotate::run(&mut source, &model, &batch, diag)
         }
     };

@@ -163,12 +163,17 @@ impl RelationHead {
         }
     }
 
+    /// The kind the head computes in: its weights' (fp32, or bf16 with `--precision bf16`).
+    fn kind(&self) -> Kind {
+        self.out.ws.kind()
+    }
+
     /// The hidden states the head pools from: `states` through the head's own encoder layers.
     pub fn encode(&self, states: &Tensor, mask: &Tensor, train: bool) -> Tensor {
-        let mut hidden = states.to_kind(Kind::Float);
+        let mut hidden = states.to_kind(self.kind());
         if !self.layers.is_empty() {
             // BERT's additive attention mask: 0 where attended, -10000 on padding.
-            let bias = ((mask.to_kind(Kind::Float) - 1.0) * 10000.0)
+            let bias = ((mask.to_kind(self.kind()) - 1.0) * 10000.0)
                 .unsqueeze(1)
                 .unsqueeze(1);
             for layer in &self.layers {
@@ -203,7 +208,7 @@ impl RelationHead {
             .collect();
         let mentions = masked_max(
             &hidden.index_select(0, &rows),
-            &span_mask(&spans, length, device),
+            &span_mask(&spans, length, device).to_kind(self.kind()),
         );
         let types = long(&inputs.mention_type).apply(&self.type_emb);
         let widths = long(&inputs.mention_width).apply(&self.width_emb);
@@ -224,8 +229,8 @@ impl RelationHead {
                 })
                 .collect();
             let pair_rows = rows.index_select(0, &head);
-            let mask = span_mask(&between, length, device);
-            let any = mask.sum_dim_intlist(1, true, Kind::Float).clamp_max(1.0);
+            let mask = span_mask(&between, length, device).to_kind(self.kind());
+            let any = mask.sum_dim_intlist(1, true, self.kind()).clamp_max(1.0);
             // In slices of pairs: each needs a [pairs, length, hidden] copy of its windows.
             let n = inputs.len() as i64;
             let parts: Vec<Tensor> = (0..n)
@@ -240,7 +245,7 @@ impl RelationHead {
         } else {
             Tensor::zeros(
                 [inputs.len() as i64, self.config.hidden],
-                (Kind::Float, device),
+                (self.kind(), device),
             )
         };
         Tensor::cat(&[h, t, ctx], 1)

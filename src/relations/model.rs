@@ -407,6 +407,34 @@ pairs = [["PER", "PER"]]
     }
 
     #[test]
+    fn the_head_computes_in_bf16_with_its_encoder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ner_dir = tmp.path().join("ner");
+        let ner = two_layer_tagger(&ner_dir);
+        let mut model = JointModel::new(ner, ner_dir, schema(), false, 1, true, 1).unwrap();
+        let ids = Tensor::from_slice(&[2i64, 5, 7, 3, 9, 4]).unsqueeze(0);
+        let mask = ids.ones_like();
+        let mut p = crate::relations::head::PairInputs::default();
+        let a = p.mention(0, (1, 2), 0, 1);
+        let b = p.mention(0, (4, 5), 0, 1);
+        p.pair(a, b);
+        p.pair(b, a);
+        let scores = |m: &JointModel| {
+            let (hidden, _, layers) = m.ner.forward_layers(&ids, &mask, None, false).unwrap();
+            let states = m.head_states(&hidden, layers.as_deref()).unwrap();
+            m.head
+                .forward_t(&states, &mask, &p, false)
+                .sigmoid()
+                .to_kind(Kind::Float)
+        };
+        let fp32 = scores(&model);
+        model.ner.vs.bfloat16();
+        let bf16 = scores(&model);
+        let diff = (fp32 - bf16).abs().max().double_value(&[]);
+        assert!(diff < 0.02, "{diff}");
+    }
+
+    #[test]
     fn a_head_cannot_own_every_encoder_layer() {
         let tmp = tempfile::tempdir().unwrap();
         let ner_dir = tmp.path().join("ner");

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::ner::decode::{self, argmax};
 use crate::ner::features::{sentence_groups, Featurizer, Window, WindowConfig};
 use crate::ner::pipeline::{word_probabilities_with, BatchOutput};
-use crate::ner::NerOptions;
+use crate::ner::{NerOptions, Precision};
 use crate::relations::document_level;
 use crate::relations::head::PairInputs;
 use crate::relations::model::JointModel;
@@ -42,6 +42,15 @@ impl RelationTagger {
             featurizer,
             opts,
         })
+    }
+
+    /// Compute in `precision` from now on. The head shares the NER model's variable store, so
+    /// both are converted.
+    pub fn set_precision(&mut self, precision: Precision) {
+        match precision {
+            Precision::Fp32 => self.model.ner.vs.float(),
+            Precision::Bf16 => self.model.ner.vs.bfloat16(),
+        }
     }
 
     /// Replace every document's entities and relations with the models' (documents without
