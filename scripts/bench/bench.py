@@ -380,6 +380,10 @@ def main():
                 r = bench_ertag(c, tiny, args.runs, [])
                 rows.append(row("ertag", "NER + relations, fp32", c, r, fpt, peak))
                 print(rows[-1], file=sys.stderr)
+                if precision:
+                    r = bench_ertag(c, tiny, args.runs, ["--precision", "bf16"])
+                    rows.append(row("ertag", "NER + relations, bf16", c, r, fpt, peak_bf16))
+                    print(rows[-1], file=sys.stderr)
         if "hf" not in skip:
             best = None
             for bs in map(int, args.hf_batch_sizes.split(",")):
@@ -444,10 +448,12 @@ def main():
                 ratios = ", ".join(f"{mine['words_per_s'] / r['words_per_s']:.2f}x {r['tool']}"
                                    for r in others)
                 notes.append(f"{name}: ertag {setting} words/s = {ratios} (target: 1.5x each).")
-        rel = next((r for r in base if r["setting"].startswith("NER + relations")), None)
-        if ertag and rel:
-            notes.append(f"{name}: NER + relations takes {rel['time_s'] / ertag['time_s']:.2f}x "
-                         "the time of NER only (target: at most 1.3x).")
+        for prec in ["fp32", "bf16"]:
+            ner = next((r for r in base if r["setting"] == f"NER, {prec}"), None)
+            rel = next((r for r in base if r["setting"] == f"NER + relations, {prec}"), None)
+            if ner and rel:
+                notes.append(f"{name}: NER + relations takes {rel['time_s'] / ner['time_s']:.2f}x "
+                             f"the time of NER only in {prec} (target: at most 1.3x).")
     result = {
         "command": "python scripts/bench/bench.py" + (" --quick" if args.quick else ""),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -11,14 +11,13 @@
 //! needs, and a trainable copy lets the head learn what relations need (the predicate between
 //! two mentions) at the cost of those layers, on the windows that have candidate pairs only.
 
+use std::collections::HashMap;
+
 use rust_bert::bert::{BertConfig, BertLayer};
 use serde::{Deserialize, Serialize};
-use tch::{nn, Device, Kind, Tensor};
+use tch::{nn, Kind, Tensor};
 
 use crate::relations::pairs::{Candidate, Mention};
-
-/// Pairs whose context is pooled at once (bounds the memory of a batch with many pairs).
-const PAIRS_PER_SLICE: usize = 64;
 
 /// Widths (in words) above this share one embedding.
 pub const MAX_WIDTH: i64 = 15;
@@ -196,20 +195,16 @@ impl RelationHead {
         train: bool,
     ) -> Tensor {
         let device = states.device();
-        let length = states.size()[1];
         let hidden = self.encode(states, mask, train);
         let long = |v: &[i64]| Tensor::from_slice(v).to_device(device);
         // Mentions: max-pool over their sub-words.
-        let rows = long(&inputs.mention_row);
-        let spans: Vec<(i64, i64)> = inputs
+        let spans: Vec<(i64, i64, i64)> = inputs
             .mention_span
             .iter()
-            .map(|&(a, b)| (a as i64, b as i64))
+            .zip(&inputs.mention_row)
+            .map(|(&(a, b), &row)| (row, a as i64, b as i64))
             .collect();
-        let mentions = masked_max(
-            &hidden.index_select(0, &rows),
-            &span_mask(&spans, length, device).to_kind(self.kind()),
-        );
+        let mentions = span_max(&hidden, &spans);
         let types = long(&inputs.mention_type).apply(&self.type_emb);
         let widths = long(&inputs.mention_width).apply(&self.width_emb);
         let mentions = Tensor::cat(&[mentions, types, widths], 1);
@@ -219,29 +214,16 @@ impl RelationHead {
         let t = mentions.index_select(0, &tail);
         // Context: the sub-words strictly between the two mentions; zeros when they touch.
         let ctx = if self.config.context {
-            let between: Vec<(i64, i64)> = inputs
+            let between: Vec<(i64, i64, i64)> = inputs
                 .head
                 .iter()
                 .zip(&inputs.tail)
                 .map(|(&a, &b)| {
                     let (a, b) = (spans[a as usize], spans[b as usize]);
-                    (a.1.min(b.1), a.0.max(b.0))
+                    (a.0, a.2.min(b.2), a.1.max(b.1))
                 })
                 .collect();
-            let pair_rows = rows.index_select(0, &head);
-            let mask = span_mask(&between, length, device).to_kind(self.kind());
-            let any = mask.sum_dim_intlist(1, true, self.kind()).clamp_max(1.0);
-            // In slices of pairs: each needs a [pairs, length, hidden] copy of its windows.
-            let n = inputs.len() as i64;
-            let parts: Vec<Tensor> = (0..n)
-                .step_by(PAIRS_PER_SLICE)
-                .map(|start| {
-                    let len = (n - start).min(PAIRS_PER_SLICE as i64);
-                    let rows = pair_rows.narrow(0, start, len);
-                    masked_max(&hidden.index_select(0, &rows), &mask.narrow(0, start, len))
-                })
-                .collect();
-            Tensor::cat(&parts, 0) * any
+            span_max(&hidden, &between)
         } else {
             Tensor::zeros(
                 [inputs.len() as i64, self.config.hidden],
@@ -257,29 +239,54 @@ impl RelationHead {
     }
 }
 
-/// `[n, length]` float mask, 1 on each `[start, end)`.
-fn span_mask(spans: &[(i64, i64)], length: i64, device: Device) -> Tensor {
-    let mut m = vec![0f32; spans.len() * length as usize];
-    for (i, &(a, b)) in spans.iter().enumerate() {
-        for p in a.max(0)..b.min(length) {
-            m[i * length as usize + p as usize] = 1.0;
-        }
+/// The max over each `(row, start, end)` span of `hidden` (`[batch, length, H]`), `[spans, H]`;
+/// zeros for an empty span. Each span is pooled from a view of its row, so no `[spans, length, H]`
+/// copy is made (with many mentions in a batch that copy was hundreds of MB), and a span repeated
+/// (the context of a pair in both orders) is pooled once.
+fn span_max(hidden: &Tensor, spans: &[(i64, i64, i64)]) -> Tensor {
+    let (kind, device, width) = (hidden.kind(), hidden.device(), hidden.size()[2]);
+    let mut first: HashMap<(i64, i64, i64), i64> = HashMap::new();
+    let mut pooled: Vec<Tensor> = Vec::new();
+    let index: Vec<i64> = spans
+        .iter()
+        .map(|&(row, a, b)| {
+            *first.entry((row, a, b)).or_insert_with(|| {
+                pooled.push(if b > a {
+                    hidden
+                        .get(row)
+                        .narrow(0, a, b - a)
+                        .amax([0].as_slice(), false)
+                } else {
+                    Tensor::zeros([width], (kind, device))
+                });
+                pooled.len() as i64 - 1
+            })
+        })
+        .collect();
+    if pooled.is_empty() {
+        return Tensor::zeros([0, width], (kind, device));
     }
-    Tensor::from_slice(&m)
-        .view([spans.len() as i64, length])
-        .to_device(device)
-}
-
-/// Max over the masked positions of `x` (`[n, length, H]`); rows with an empty mask give a
-/// large negative value, which callers zero out.
-fn masked_max(x: &Tensor, mask: &Tensor) -> Tensor {
-    let m = mask.unsqueeze(-1);
-    (x * &m + (m - 1.0) * 1e4).amax([1].as_slice(), false)
+    Tensor::stack(&pooled, 0).index_select(0, &Tensor::from_slice(&index).to_device(device))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tch::Device;
+
+    #[test]
+    fn spans_are_max_pooled_in_their_row_and_empty_ones_are_zero() {
+        let hidden = Tensor::arange(2 * 4 * 3, (Kind::Float, Device::Cpu)).view([2, 4, 3]);
+        let got = span_max(&hidden, &[(1, 0, 2), (0, 1, 4), (1, 0, 2), (0, 2, 2)]);
+        let want = Tensor::from_slice(&[
+            15f32, 16., 17., // row 1, positions 0-1
+            9., 10., 11., // row 0, positions 1-3
+            15., 16., 17., // the first span again
+            0., 0., 0., // empty
+        ])
+        .view([4, 3]);
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn pooling_reads_only_the_mentions_and_the_gap() {
