@@ -8,9 +8,10 @@
 //! Every document read ends up either in the output or, with its reason, in the errors file:
 //! a bad line is a [`Failure`], never a reason to stop (unless `--fail-fast`).
 //!
-//! Three threads share the work without changing the order of the output: one reads and parses
-//! the input (decompression, JSON) ahead of the model, the calling thread annotates a chunk, and
-//! meanwhile the previous chunk is serialised and written on a third.
+//! Three threads share the work without changing the order of the output: one reads, parses
+//! and segments the input (decompression, JSON, [`Annotator::segmenter`]) ahead of the model, the
+//! calling thread annotates a chunk, and meanwhile the previous chunk is serialised and written
+//! on a third.
 
 pub mod output;
 pub mod source;
@@ -30,6 +31,7 @@ use crate::document::Document;
 use crate::error::{Diagnostics, Error, Result};
 use crate::formats::{Format, Options};
 use crate::ner::NerModel;
+use crate::segment::Segmenter;
 use output::{open_for_resume, Done, LineWriter, Sink};
 
 /// A document read, with where it came from (`file:line`, or the file for a text file).
@@ -65,13 +67,24 @@ impl fmt::Display for Failure {
     }
 }
 
-/// What annotates a chunk of documents in place. The NER model today; the relation stage and
-/// test doubles tomorrow.
+/// What annotates a chunk of documents in place: the NER model, the relation tagger, and
+/// test doubles.
 pub trait Annotator {
+    /// The segmenter of documents without tokens, which then runs on the reading thread
+    /// ahead of the model (`None`: the annotator needs no segmentation). Models hold tensors,
+    /// which cannot be shared between threads: the segmenter can.
+    fn segmenter(&self) -> Option<&Segmenter> {
+        None
+    }
+
     fn annotate(&self, docs: &mut [Document]) -> Result<()>;
 }
 
 impl Annotator for NerModel {
+    fn segmenter(&self) -> Option<&Segmenter> {
+        Some(NerModel::segmenter(self))
+    }
+
     fn annotate(&self, docs: &mut [Document]) -> Result<()> {
         NerModel::annotate(self, docs)
     }
@@ -412,8 +425,21 @@ pub fn run<A: Annotator>(
     let mut seen = IdSet::default();
     std::thread::scope(|s| -> Result<()> {
         let (tx, rx) = mpsc::sync_channel(read_ahead(opts.chunk_size));
+        let (done, segmenter) = (&done, annotator.segmenter());
         s.spawn(move || {
-            for item in source.by_ref() {
+            for mut item in source.by_ref() {
+                let id = match &item {
+                    Ok(s) => &s.doc.id,
+                    Err(f) => &f.id,
+                };
+                if opts.shard.is_some_and(|s| !s.contains(id)) {
+                    continue;
+                }
+                if let (Ok(s), Some(segmenter)) = (&mut item, segmenter) {
+                    if s.doc.tokens.is_empty() && !done.ids.contains(&s.doc.id) {
+                        segmenter.segment(&mut s.doc);
+                    }
+                }
                 // The receiver is gone when the run stopped early (--fail-fast, an error).
                 if tx.send(item).is_err() {
                     break;
@@ -421,13 +447,6 @@ pub fn run<A: Annotator>(
             }
         });
         for item in rx {
-            let id = match &item {
-                Ok(s) => &s.doc.id,
-                Err(f) => &f.id,
-            };
-            if opts.shard.is_some_and(|s| !s.contains(id)) {
-                continue;
-            }
             batch.summary.read += 1;
             let failure = match item {
                 Err(f) => Some(f),

@@ -50,10 +50,21 @@ pub enum Precision {
     Bf16,
 }
 
+impl Precision {
+    /// Convert every variable of `vs` to this precision, in place.
+    pub fn apply(self, vs: &mut tch::nn::VarStore) {
+        match self {
+            Precision::Fp32 => vs.float(),
+            Precision::Bf16 => vs.bfloat16(),
+        }
+    }
+}
+
 /// A loaded NER model: classifier, tokenizer windows and decoding settings.
 pub struct NerModel {
     classifier: TokenClassifier,
     featurizer: Featurizer,
+    segmenter: Segmenter,
     opts: NerOptions,
 }
 
@@ -123,6 +134,7 @@ impl NerModel {
         Ok(NerModel {
             classifier,
             featurizer,
+            segmenter: Segmenter::default(),
             opts,
         })
     }
@@ -138,10 +150,12 @@ impl NerModel {
     /// Compute in `precision` from now on: the weights are converted in place (token ids and
     /// masks stay integers; rust-bert casts the attention mask to the weights' kind).
     pub fn set_precision(&mut self, precision: Precision) {
-        match precision {
-            Precision::Fp32 => self.classifier.vs.float(),
-            Precision::Bf16 => self.classifier.vs.bfloat16(),
-        }
+        precision.apply(&mut self.classifier.vs);
+    }
+
+    /// What splits documents without tokens into sentences and words.
+    pub fn segmenter(&self) -> &Segmenter {
+        &self.segmenter
     }
 
     /// Find the entities of every document, replacing `doc.entities`. Documents without
@@ -149,11 +163,8 @@ impl NerModel {
     /// result can be compared with their gold annotations token for token. Relations are
     /// cleared too: they name entity ids, which no longer exist.
     pub fn annotate(&self, docs: &mut [Document]) -> Result<()> {
-        let segmenter = Segmenter::default();
-        for doc in docs.iter_mut() {
-            if doc.tokens.is_empty() {
-                segmenter.segment(doc);
-            }
+        for doc in docs.iter_mut().filter(|d| d.tokens.is_empty()) {
+            self.segmenter.segment(doc);
         }
         let dists = self.predict_word_probs(docs)?;
         let scheme = self.classifier.config.ertag.scheme;

@@ -30,6 +30,7 @@ use crate::tags;
 pub struct RelationTagger {
     pub model: JointModel,
     featurizer: Featurizer,
+    segmenter: Segmenter,
     opts: NerOptions,
 }
 
@@ -40,6 +41,7 @@ impl RelationTagger {
         Ok(RelationTagger {
             model,
             featurizer,
+            segmenter: Segmenter::default(),
             opts,
         })
     }
@@ -47,26 +49,29 @@ impl RelationTagger {
     /// Compute in `precision` from now on. The head shares the NER model's variable store, so
     /// both are converted.
     pub fn set_precision(&mut self, precision: Precision) {
-        match precision {
-            Precision::Fp32 => self.model.ner.vs.float(),
-            Precision::Bf16 => self.model.ner.vs.bfloat16(),
-        }
+        precision.apply(&mut self.model.ner.vs);
     }
 
     /// Replace every document's entities and relations with the models' (documents without
     /// tokens are segmented first).
     pub fn annotate(&self, docs: &mut [Document]) -> Result<()> {
-        let segmenter = Segmenter::default();
-        for doc in docs.iter_mut() {
-            if doc.tokens.is_empty() {
-                segmenter.segment(doc);
-            }
+        for doc in docs.iter_mut().filter(|d| d.tokens.is_empty()) {
+            self.segmenter.segment(doc);
         }
         predict(&self.model, &self.featurizer, docs, &self.opts, None)
+    }
+
+    /// What splits documents without tokens into sentences and words.
+    pub fn segmenter(&self) -> &Segmenter {
+        &self.segmenter
     }
 }
 
 impl crate::annotate::Annotator for RelationTagger {
+    fn segmenter(&self) -> Option<&Segmenter> {
+        Some(RelationTagger::segmenter(self))
+    }
+
     fn annotate(&self, docs: &mut [Document]) -> Result<()> {
         RelationTagger::annotate(self, docs)
     }
