@@ -158,6 +158,24 @@ fn output_is_deterministic_and_resume_after_a_kill_completes_it() {
         full,
         "two runs, byte-identical"
     );
+    // Other thread counts and chunk sizes change nothing.
+    for (threads, chunk) in [("2", "5"), ("3", "1")] {
+        let other = tmp.path().join(format!("threads{threads}.jsonl"));
+        let o = ertag(&[
+            "annotate",
+            "--ner-model",
+            s(&model),
+            "--threads",
+            threads,
+            "--chunk-size",
+            chunk,
+            s(&input),
+            "-o",
+            s(&other),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(std::fs::read(&other).unwrap(), full, "{threads} threads");
+    }
     // A kill -9 in the middle of a line.
     let torn = &full[..full.len() * 2 / 3];
     assert_ne!(torn.last(), Some(&b'\n'));
