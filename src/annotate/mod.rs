@@ -147,7 +147,8 @@ impl IdSet {
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.0.contains(&Self::key(id))
+        // Without --resume the set of written ids is empty: no digest to compute.
+        !self.0.is_empty() && self.0.contains(&Self::key(id))
     }
 
     pub fn len(&self) -> usize {
@@ -435,18 +436,20 @@ pub fn run<A: Annotator>(
                 if opts.shard.is_some_and(|s| !s.contains(id)) {
                     continue;
                 }
+                // Written by an earlier run (--resume): decided here once, and not segmented.
+                let written = matches!(&item, Ok(s) if done.ids.contains(&s.doc.id));
                 if let (Ok(s), Some(segmenter)) = (&mut item, segmenter) {
-                    if s.doc.tokens.is_empty() && !done.ids.contains(&s.doc.id) {
+                    if s.doc.tokens.is_empty() && !written {
                         segmenter.segment(&mut s.doc);
                     }
                 }
                 // The receiver is gone when the run stopped early (--fail-fast, an error).
-                if tx.send(item).is_err() {
+                if tx.send((item, written)).is_err() {
                     break;
                 }
             }
         });
-        for item in rx {
+        for (item, written) in rx {
             batch.summary.read += 1;
             let failure = match item {
                 Err(f) => Some(f),
@@ -457,10 +460,7 @@ pub fn run<A: Annotator>(
                 )),
                 // Every other document gets its file name here, failed or not, so that names
                 // depend on the input alone.
-                Ok(s)
-                    if done.ids.contains(&s.doc.id)
-                        || batch.writers.out.claim(&s.doc.id, opts.resume) =>
-                {
+                Ok(s) if written || batch.writers.out.claim(&s.doc.id, opts.resume) => {
                     batch.summary.skipped += 1;
                     None
                 }

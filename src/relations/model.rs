@@ -285,9 +285,10 @@ fn copy_top_layers(ner: &TokenClassifier, layers: usize) -> Result<()> {
     let total = ner.config.layers().unwrap_or(0);
     let prefix = ner.config.architecture.prefix();
     let vars = ner.vs.variables();
+    let own = format!("{HEAD_PREFIX}.layer.");
     let _guard = tch::no_grad_guard();
     for (name, var) in &vars {
-        let Some(rest) = name.strip_prefix(&format!("{HEAD_PREFIX}.layer.")) else {
+        let Some(rest) = name.strip_prefix(&own) else {
             continue;
         };
         let (j, suffix) = rest.split_once('.').expect("a layer variable name");
