@@ -300,8 +300,9 @@ pub struct TrainRelationsArgs {
     /// Loss weight of a positive (pair, label): above 1 favours recall (most pairs hold none).
     #[arg(long, default_value_t = 1.0)]
     pub positive_weight: f64,
-    /// Without --joint: give the head trainable copies of the NER encoder's top N layers (it
-    /// reads the layer below them); NER stays as it is, relations cost N layers more on the
+    /// Give the head trainable copies of the encoder's top N layers (it reads the layer below
+    /// them). Without --joint, NER stays as it is; with --joint, NER and relations share the
+    /// lower layers and each has its top N to itself. Relations cost N layers more on the
     /// windows with candidate pairs.
     #[arg(long, default_value_t = 0)]
     pub encoder_layers: usize,

@@ -29,8 +29,12 @@ import hashlib
 import json
 import os
 import re
+import functools
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sources  # noqa: E402  (round-two source documents, shared with prepare.sh)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.path.join(ROOT, ".cache", "annotation")
@@ -66,6 +70,10 @@ SETS = [
     ("eval/corpus/raw/conll2003-dev", "conll", "dev"),
     ("eval/corpus/raw/cameo-train", "cameo", "train"),
     ("eval/corpus/raw/cameo-test", "cameo", "test"),
+    ("eval/corpus/raw/conll2003-train-rare", "conll", "train"),
+    ("eval/corpus/raw/conll2003-dev-rare", "conll", "dev"),
+    ("eval/corpus/raw/re3d", "re3d", None),
+    ("eval/corpus/raw/cameoc", "cameoc", None),
     ("eval/gold/raw/conll2003-test", "conll", "test"),
     ("eval/gold/raw/news", "news", None),
 ]
@@ -346,15 +354,27 @@ def choose(by_who, doc_id, problems):
 # Build
 
 
+@functools.lru_cache(maxsize=None)
+def round_two(kind, shared):
+    """{id: (source ref, text, position)} of the re3d documents or cameo_class sentences."""
+    docs = sources.re3d_docs(shared) if kind == "re3d" else sources.cameo_class_docs(shared)
+    return {doc_id: (ref, text, i) for i, (doc_id, ref, text) in enumerate(docs)}
+
+
 def source_docs(kind, split, shared, ertag, raw_dir, problems):
     if kind == "conll":
         return conll_docs(shared, ertag, split)
+    if kind in ("re3d", "cameoc"):
+        texts = {k: v[1] for k, v in round_two(kind, shared).items()}
+        return load_preannotation(raw_dir, texts, problems)
     if kind == "cameo":
         return load_preannotation(raw_dir, cameo_texts(shared, ertag, split), problems)
     return load_preannotation(raw_dir, news_texts(shared), problems)
 
 
-def source_ref(kind, split, doc_id):
+def source_ref(kind, split, doc_id, shared):
+    if kind in ("re3d", "cameoc"):
+        return round_two(kind, shared)[doc_id][0]
     if kind == "conll":
         path = f"data/conll2003/iob2/{split}.txt"
         return {"base": "shared", "path": path, "format": "conll", "doc": doc_id}
@@ -369,7 +389,11 @@ def cameo_index(doc_id):
     return int(doc_id.rsplit("-", 1)[1])
 
 
-def split_of(kind, split, doc_id):
+def split_of(kind, split, doc_id, shared):
+    if kind in ("re3d", "cameoc"):
+        # Every fifth document (re3d, in source order) or line (cameo_class) is dev.
+        ref, _text, i = round_two(kind, shared)[doc_id]
+        return "dev" if (i if kind == "re3d" else ref["line"]) % 5 == 0 else "train"
     if kind == "cameo":
         return "dev" if cameo_index(doc_id) % 5 == 0 else "train"
     if kind == "news":
@@ -382,9 +406,11 @@ def order_key(doc_id):
     return (doc_id[: m.start()] if m else doc_id, int(m.group(1)) if m else -1)
 
 
-def build(shared, ertag, problems):
+def build(shared, ertag, problems, only=None):
     out = {"train": [], "dev": [], "test": []}
     for raw_dir, kind, split in SETS:
+        if only and os.path.normpath(only) != raw_dir:
+            continue
         docs = source_docs(kind, split, shared, ertag, raw_dir, problems)
         anns = annotations(raw_dir, problems)
         for doc_id in sorted(anns, key=order_key):
@@ -401,7 +427,7 @@ def build(shared, ertag, problems):
             entities = sorted(ents.values(), key=lambda e: (e["start"], e["end"], e["id"]))
             rec = {
                 "id": doc_id,
-                "source": source_ref(kind, split, doc_id),
+                "source": source_ref(kind, split, doc_id, shared),
                 "text_sha256": sha256(doc["text"]),
                 "entities": entities,
                 "relations": [{"head": h, "tail": t, "label": label} for h, label, t in rels],
@@ -409,7 +435,7 @@ def build(shared, ertag, problems):
             }
             if who == "R":
                 rec["reconciled"] = True
-            out[split_of(kind, split, doc_id)].append(rec)
+            out[split_of(kind, split, doc_id, shared)].append(rec)
     return out
 
 
@@ -423,7 +449,31 @@ def main():
         action="store_true",
         help="store the model entities of .cache/annotation/{cameo-train,news}.jsonl as stand-off",
     )
+    ap.add_argument(
+        "--write-round-two",
+        action="store_true",
+        help="the same for .cache/annotation/{re3d,cameoc}.jsonl only",
+    )
+    ap.add_argument(
+        "--check",
+        metavar="RAW_DIR",
+        help="check one annotation set (e.g. eval/corpus/raw/re3d) and write nothing",
+    )
     a = ap.parse_args()
+    if a.check:
+        if os.path.normpath(a.check) not in [r for r, _k, _s in SETS]:
+            sys.exit(f"{a.check} is not an annotation set: {', '.join(r for r, _k, _s in SETS)}")
+        problems = Problems()
+        out = build(a.shared, a.ertag, problems, a.check)
+        for w in problems.warnings:
+            print(f"warning: {w}")
+        for e in problems.errors:
+            print(f"error: {e}")
+        n = sum(len(v) for v in out.values())
+        rels = sum(len(r["relations"]) for v in out.values() for r in v)
+        print(f"{a.check}: {n} documents, {rels} relations; "
+              f"{len(problems.errors)} errors, {len(problems.warnings)} warnings")
+        return
     if a.write_preannotation:
         cameo_ids = set()
         for path, _b, _w in annotation_files("eval/corpus/raw/cameo-train"):
@@ -434,6 +484,9 @@ def main():
             test_ids |= set(parse_tsv(path, Problems()))
         write_preannotation(os.path.join(CACHE, "cameo-test.jsonl"), "eval/corpus/raw/cameo-test", test_ids)
         write_preannotation(os.path.join(CACHE, "news.jsonl"), "eval/gold/raw/news")
+    if a.write_preannotation or a.write_round_two:
+        write_preannotation(os.path.join(CACHE, "re3d.jsonl"), "eval/corpus/raw/re3d")
+        write_preannotation(os.path.join(CACHE, "cameoc.jsonl"), "eval/corpus/raw/cameoc")
     problems = Problems()
     out = build(a.shared, a.ertag, problems)
     for w in problems.warnings:

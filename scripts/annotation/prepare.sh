@@ -61,3 +61,21 @@ python3 scripts/annotation/render.py "$OUT/cameo-test.jsonl" "$OUT/cameo-test" -
 $ERTAG annotate "$SHARED/seed/putin-calls.txt" examples/naval-drills.txt examples/embassy-closures.txt \
   -o "$OUT/news.jsonl"
 python3 scripts/annotation/render.py "$OUT/news.jsonl" "$OUT/news" --all
+
+# Round 2 (session 4): sources for the rare labels.
+# re3d (Dstl): every document of every source folder, id re3d-<first 12 hex digits of _id>,
+# annotated by the shipped NER model like the CAMEO sentences.
+# ConfliBERT cameo_class: the sentences that are not also in cameo_ner (those are annotated
+# above), id cameoc-<split>-<line>. CoNLL-2003 train and dev: the documents not annotated yet
+# that mention one of the rare labels' keywords (scripts/annotation/sources.py).
+python3 scripts/annotation/sources.py re3d "$SHARED" "$OUT/re3d-text.jsonl"
+$ERTAG annotate "$OUT/re3d-text.jsonl" -o "$OUT/re3d.jsonl"
+python3 scripts/annotation/render.py "$OUT/re3d.jsonl" "$OUT/re3d" --all --batch-size 33
+python3 scripts/annotation/sources.py cameo-class "$SHARED" "$OUT/cameoc-text.jsonl"
+$ERTAG annotate "$OUT/cameoc-text.jsonl" -o "$OUT/cameoc.jsonl"
+python3 scripts/annotation/render.py "$OUT/cameoc.jsonl" "$OUT/cameoc" --all --batch-size 140
+for split in train dev; do
+  python3 scripts/annotation/sources.py conll-rare "$OUT/conll2003-$split.jsonl" "$OUT/conll-rare-$split.ids"
+  python3 scripts/annotation/render.py "$OUT/conll2003-$split.jsonl" "$OUT/conll-rare-$split" \
+    --ids "$OUT/conll-rare-$split.ids" --batch-size 40
+done

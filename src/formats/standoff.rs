@@ -17,7 +17,9 @@
 //! ancestor holding `Cargo.toml`). `source.format` is `conll` (with `doc`, the id ertag's CoNLL
 //! reader gives the document, or `sentence`, the 0-based index of a sentence of the file's only
 //! document, which is cut out with its tokens) or `text` (a plain text file, one document,
-//! segmented as `ertag annotate` segments it). Each source file is read once, by ertag's own
+//! segmented as `ertag annotate` segments it), `records` (JSON Lines of objects with `_id` or
+//! `id` and `text`, such as re3d's `documents.json`; `doc` names one) or `tsv` (ConfliBERT's
+//! `sentence<TAB>label` files; `line`, 1-based, names one), segmented the same way. Each source file is read once, by ertag's own
 //! readers, and the text's SHA-256 must match: a changed or missing source is an error naming the
 //! stand-off file, its line and the reason, never a silently shifted annotation. Entity texts are
 //! filled in from the offsets; every other field of a record (`annotators`, ...) goes to `meta`,
@@ -58,6 +60,8 @@ struct Source {
     doc: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sentence: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -226,13 +230,20 @@ fn source_doc(
                 conll::parse(&content, &loc, &Options::default(), &mut quiet)
                     .map_err(|e| e.to_string())?
             }
-            "text" => {
-                let mut docs = text::read(&path, &mut quiet).map_err(|e| e.to_string())?;
-                let seg = Segmenter::new();
-                docs.iter_mut().for_each(|d| seg.segment(d));
-                docs
+            "text" => segmented(text::read(&path, &mut quiet).map_err(|e| e.to_string())?),
+            "records" => {
+                let content = read_to_string(&path).map_err(|e| e.to_string())?;
+                segmented(records(&content).map_err(|e| format!("{}: {e}", src.path))?)
             }
-            other => return Err(format!("unknown source format '{other}' (conll or text)")),
+            "tsv" => {
+                let content = read_to_string(&path).map_err(|e| e.to_string())?;
+                segmented(tsv_lines(&content))
+            }
+            other => {
+                return Err(format!(
+                    "unknown source format '{other}' (conll, text, records or tsv)"
+                ))
+            }
         };
         sources.files.insert(key.clone(), docs);
     }
@@ -244,7 +255,8 @@ fn source_doc(
         tokens: d.tokens.clone(),
         ..Default::default()
     };
-    match (&src.doc, src.sentence) {
+    let line_id = src.line.map(|n| n.to_string());
+    match (src.doc.as_ref().or(line_id.as_ref()), src.sentence) {
         (Some(id), _) => docs
             .iter()
             .find(|d| &d.id == id)
@@ -272,10 +284,50 @@ fn source_doc(
             .map(bare)
             .ok_or_else(|| format!("source {} is empty", src.path)),
         (None, None) => Err(format!(
-            "source {} ({}) needs 'doc' or 'sentence'",
+            "source {} ({}) needs 'doc', 'sentence' or 'line'",
             src.path, src.format
         )),
     }
+}
+
+/// Source documents segmented as `ertag annotate` segments raw text.
+fn segmented(mut docs: Vec<Document>) -> Vec<Document> {
+    let seg = Segmenter::new();
+    docs.iter_mut().for_each(|d| seg.segment(d));
+    docs
+}
+
+/// A `records` source: JSON Lines of objects with a `text` and an `_id` (re3d's
+/// `documents.json`) or `id`.
+fn records(content: &str) -> std::result::Result<Vec<Document>, String> {
+    let mut docs = Vec::new();
+    for (n, line) in content.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Value = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1))?;
+        let id = v.get("_id").or_else(|| v.get("id")).and_then(Value::as_str);
+        let text = v.get("text").and_then(Value::as_str);
+        let (Some(id), Some(text)) = (id, text) else {
+            return Err(format!("line {}: no '_id' or 'id', or no 'text'", n + 1));
+        };
+        docs.push(Document::new(id.to_string(), text.to_string()));
+    }
+    Ok(docs)
+}
+
+/// A `tsv` source (ConfliBERT's `cameo_class` files, `sentence<TAB>label`): line n (1-based)
+/// is document `n`, its text everything before the last tab.
+fn tsv_lines(content: &str) -> Vec<Document> {
+    content
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            let text = l.rsplit_once('\t').map_or(l, |(t, _)| t);
+            Document::new((n + 1).to_string(), text.to_string())
+        })
+        .collect()
 }
 
 /// Sentence `s` of `doc` as a document of its own, with its tokens shifted to start at 0.
@@ -451,6 +503,36 @@ mod tests {
         assert_eq!(d.text, text);
         assert_eq!(d.sentences.len(), 2);
         assert!(!d.tokens.is_empty());
+    }
+
+    #[test]
+    fn records_and_tsv_sources() {
+        let (dir, roots) = tree();
+        let data = dir.path().join("shared/data/x");
+        std::fs::write(
+            data.join("documents.json"),
+            "{\"_id\":\"A1\",\"text\":\"Kerry spoke with Lavrov. They agreed.\"}\n{\"_id\":\"B2\",\"text\":\"x\"}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            data.join("class.tsv"),
+            "Iran condemned Israel.\t3\r\nObama met Putin \u{201c}today\u{201d}.\t1\r\n",
+        )
+        .unwrap();
+        let text = "Kerry spoke with Lavrov. They agreed.";
+        let src = serde_json::json!({"base":"shared","path":"data/x/documents.json","format":"records","doc":"A1"});
+        let d = &read(&record(src, text, ""), &roots).unwrap()[0];
+        assert_eq!((d.text.as_str(), d.sentences.len()), (text, 2));
+        let text = "Obama met Putin \u{201c}today\u{201d}.";
+        let src =
+            serde_json::json!({"base":"shared","path":"data/x/class.tsv","format":"tsv","line":2});
+        let d = &read(&record(src, text, ""), &roots).unwrap()[0];
+        assert_eq!(d.text, text);
+        assert!(!d.tokens.is_empty());
+        let src =
+            serde_json::json!({"base":"shared","path":"data/x/class.tsv","format":"tsv","line":3});
+        let err = read(&record(src, "x", ""), &roots).unwrap_err().to_string();
+        assert!(err.contains("no document '3'"), "{err}");
     }
 
     #[test]

@@ -196,6 +196,8 @@ impl ModelConfig {
             .enumerate()
             .map(|(i, l)| (l.clone(), Value::from(i)))
             .collect();
+        // A run-time choice of whoever loads the model, not part of it.
+        o.remove("output_hidden_states");
         o.insert("id2label".into(), Value::Object(id2label));
         o.insert("label2id".into(), Value::Object(label2id));
         o.insert(

@@ -148,9 +148,11 @@ pub(super) fn step_losses(
     let windows: Vec<&Window> = exs.iter().map(|e| &e.window).collect();
     let b = collate(&windows, pad_id, device);
     let (hidden, logits) = if cfg.joint {
-        model
-            .ner
-            .forward_t(&b.input_ids, &b.mask, Some(&b.type_ids), true)?
+        let (hidden, logits, layers) =
+            model
+                .ner
+                .forward_layers(&b.input_ids, &b.mask, Some(&b.type_ids), true)?;
+        (model.head_states(&hidden, layers.as_deref())?, logits)
     } else {
         // The frozen encoder's output never changes: it was computed once, before training.
         let width = b.input_ids.size()[1];

@@ -4,7 +4,10 @@
 //! - **joint** (`--joint`): NER and relations on one encoder, fine-tuned together from a
 //!   backbone; the loss is the tagger's cross-entropy plus the relation head's binary
 //!   cross-entropy over each candidate pair's allowed labels (SpERT's recipe, with a BIO tagger
-//!   instead of span classification). The output directory is a complete model.
+//!   instead of span classification). The output directory is a complete model. With
+//!   `--encoder-layers N` the head's own copies of the top N layers keep the two tasks from
+//!   competing for them (PURE's finding that separate encoders beat a shared one, at the cost
+//!   of N layers rather than a second encoder).
 //! - **frozen** (default): the head alone on an existing NER model, whose encoder runs without
 //!   gradients; the output directory refers to that NER model and pins its weights by hash.
 //!   This is how a shipped relation model shares the shipped NER model's encoder.
@@ -124,11 +127,6 @@ pub fn train(
 ) -> Result<RelationTrainReport> {
     let device = Device::cuda_if_available();
     let b = &cfg.base;
-    if cfg.joint && cfg.encoder_layers > 0 {
-        return Err(Error::Usage(
-            "--encoder-layers gives a head on a frozen NER model layers of its own; with --joint the whole encoder trains already".into(),
-        ));
-    }
     tch::manual_seed(b.seed as i64);
     let train_docs = prepared(train, b.limit_train_docs);
     let dev_docs = prepared(dev, None);
@@ -144,7 +142,11 @@ pub fn train(
                     "the training documents have no entities".into(),
                 ));
             }
-            TokenClassifier::from_backbone(base, classifier_config(base, labels, b)?, device)?
+            let mut config = classifier_config(base, labels, b)?;
+            if cfg.encoder_layers > 0 {
+                config.keep_layer_outputs();
+            }
+            TokenClassifier::from_backbone(base, config, device)?
         } else {
             let mut ner = TokenClassifier::load_with(base, device, cfg.encoder_layers > 0)?;
             ner.vs.freeze();
