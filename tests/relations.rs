@@ -12,7 +12,8 @@ use ertag::document::Document;
 use serde_json::Value;
 
 use common::{
-    ertag, ertag_ok, read_jsonl, repo, shared_data, stderr, tiny_backbone, tiny_ner_model,
+    ertag, ertag_ok, read_jsonl, repo, shared_data, stderr, tiny_backbone,
+    tiny_backbone_with_layers, tiny_ner_model,
 };
 
 fn conll04(split: &str) -> PathBuf {
@@ -69,7 +70,7 @@ fn joint_training_on_conll04_annotates_and_resumes() {
     let base = tmp.path().join("base");
     tiny_backbone(&base, &corpus);
     let schema = repo().join("eval/conll04/schema.toml");
-    let run = |out: &Path, epochs: &str, resume: bool| {
+    let run_with = |out: &Path, epochs: &str, resume: bool, base: &Path, extra: &[&str]| {
         let mut args = vec![
             "train",
             "relations",
@@ -99,8 +100,10 @@ fn joint_training_on_conll04_annotates_and_resumes() {
         if resume {
             args.push("--resume");
         }
+        args.extend_from_slice(extra);
         ertag_ok(&args)
     };
+    let run = |out: &Path, epochs: &str, resume: bool| run_with(out, epochs, resume, &base, &[]);
     let full = tmp.path().join("full");
     run(&full, "2", false);
     for f in [
@@ -151,6 +154,31 @@ fn joint_training_on_conll04_annotates_and_resumes() {
     let log2: Vec<Value> = read_jsonl(&resumed.join("train_log.jsonl"));
     assert_eq!(log2.len(), 2);
     assert_eq!(log2[1]["steps"], log[1]["steps"]);
+
+    // The head with an encoder layer of its own on the jointly trained encoder: it is saved
+    // with the model, the saved NER config asks for no layer outputs, and annotation uses it.
+    let base2 = tmp.path().join("base2");
+    tiny_backbone_with_layers(&base2, &corpus, 2);
+    let own = tmp.path().join("own");
+    run_with(&own, "2", false, &base2, &["--encoder-layers", "1"]);
+    let settings: Value =
+        serde_json::from_str(&std::fs::read_to_string(own.join("relation.json")).unwrap()).unwrap();
+    assert_eq!(settings["head"]["encoder_layers"], 1);
+    let config = std::fs::read_to_string(own.join("config.json")).unwrap();
+    assert!(!config.contains("output_hidden_states"), "{config}");
+    let log: Vec<Value> = read_jsonl(&own.join("train_log.jsonl"));
+    assert!(loss(&log[1]) < loss(&log[0]), "{log:?}");
+    ertag_ok(&[
+        "annotate",
+        test.to_str().unwrap(),
+        "--from",
+        "conll04",
+        "--relation-model",
+        own.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(check_annotated(&out, &schema_labels(&schema)).len(), 30);
 }
 
 /// A tiny corpus over the tiny NER model's vocabulary: "anna met the mayor of zurich" with

@@ -25,6 +25,8 @@ DOUBLE = [
     ("CAMEO train, 120 sentences", "eval/corpus/raw/cameo-train", "cameo", "train", "A9", "B2"),
     ("CoNLL-2003 dev batch 02", "eval/corpus/raw/conll2003-dev", "conll", "dev", "A9", "B3"),
     ("CoNLL-2003 train-extra batch 00", "eval/corpus/raw/conll2003-train-extra", "conll", "train", "A13", "B3"),
+    ("re3d batch 03", "eval/corpus/raw/re3d", "re3d", None, "A18", "B4"),
+    ("cameo_class, 60 sentences", "eval/corpus/raw/cameoc", "cameoc", None, "A19", "B4"),
 ]
 
 

@@ -74,6 +74,7 @@ SETS = [
     ("eval/corpus/raw/conll2003-dev-rare", "conll", "dev"),
     ("eval/corpus/raw/re3d", "re3d", None),
     ("eval/corpus/raw/cameoc", "cameoc", None),
+    ("eval/corpus/raw/synthetic", "synthetic", None),
     ("eval/gold/raw/conll2003-test", "conll", "test"),
     ("eval/gold/raw/news", "news", None),
 ]
@@ -357,14 +358,18 @@ def choose(by_who, doc_id, problems):
 @functools.lru_cache(maxsize=None)
 def round_two(kind, shared):
     """{id: (source ref, text, position)} of the re3d documents or cameo_class sentences."""
-    docs = sources.re3d_docs(shared) if kind == "re3d" else sources.cameo_class_docs(shared)
+    docs = {
+        "re3d": sources.re3d_docs,
+        "cameoc": sources.cameo_class_docs,
+        "synthetic": lambda _shared: sources.synthetic_docs(ROOT),
+    }[kind](shared)
     return {doc_id: (ref, text, i) for i, (doc_id, ref, text) in enumerate(docs)}
 
 
 def source_docs(kind, split, shared, ertag, raw_dir, problems):
     if kind == "conll":
         return conll_docs(shared, ertag, split)
-    if kind in ("re3d", "cameoc"):
+    if kind in ("re3d", "cameoc", "synthetic"):
         texts = {k: v[1] for k, v in round_two(kind, shared).items()}
         return load_preannotation(raw_dir, texts, problems)
     if kind == "cameo":
@@ -373,7 +378,7 @@ def source_docs(kind, split, shared, ertag, raw_dir, problems):
 
 
 def source_ref(kind, split, doc_id, shared):
-    if kind in ("re3d", "cameoc"):
+    if kind in ("re3d", "cameoc", "synthetic"):
         return round_two(kind, shared)[doc_id][0]
     if kind == "conll":
         path = f"data/conll2003/iob2/{split}.txt"
@@ -390,6 +395,9 @@ def cameo_index(doc_id):
 
 
 def split_of(kind, split, doc_id, shared):
+    if kind == "synthetic":
+        # Training only: dev (model selection, thresholds) and the gold test stay real news.
+        return "train"
     if kind in ("re3d", "cameoc"):
         # Every fifth document (re3d, in source order) or line (cameo_class) is dev.
         ref, _text, i = round_two(kind, shared)[doc_id]
@@ -487,6 +495,8 @@ def main():
     if a.write_preannotation or a.write_round_two:
         write_preannotation(os.path.join(CACHE, "re3d.jsonl"), "eval/corpus/raw/re3d")
         write_preannotation(os.path.join(CACHE, "cameoc.jsonl"), "eval/corpus/raw/cameoc")
+        if os.path.exists(os.path.join(CACHE, "synthetic.jsonl")):
+            write_preannotation(os.path.join(CACHE, "synthetic.jsonl"), "eval/corpus/raw/synthetic")
     problems = Problems()
     out = build(a.shared, a.ertag, problems)
     for w in problems.warnings:

@@ -55,6 +55,23 @@ def re3d_docs(shared):
     return out
 
 
+SYNTHETIC = "eval/corpus/synthetic/stories.jsonl"
+
+
+def synthetic_docs(root):
+    """[(id, source ref, text)] of the synthetic training stories (the repository's own text)."""
+    path = os.path.join(root, SYNTHETIC)
+    if not os.path.exists(path):
+        return []
+    out = []
+    for line in lines(read(path)):
+        if line.strip():
+            d = json.loads(line)
+            ref = {"base": "repo", "path": SYNTHETIC, "format": "records", "doc": d["id"]}
+            out.append((d["id"], ref, d["text"]))
+    return out
+
+
 def norm(s):
     return re.sub(r"[\W_]+", "", s).lower()
 

@@ -209,6 +209,12 @@ pub fn tiny_tokenizer(text: &str) -> (Value, usize) {
 /// model.safetensors without the head, tokenizer.json.
 #[allow(dead_code)]
 pub fn tiny_backbone(dir: &Path, corpus: &str) {
+    tiny_backbone_with_layers(dir, corpus, 1)
+}
+
+/// [`tiny_backbone`] with `layers` encoder layers.
+#[allow(dead_code)]
+pub fn tiny_backbone_with_layers(dir: &Path, corpus: &str, layers: usize) {
     std::fs::create_dir_all(dir).unwrap();
     let (tokenizer, vocab_size) = tiny_tokenizer(corpus);
     std::fs::write(dir.join("tokenizer.json"), tokenizer.to_string()).unwrap();
@@ -216,7 +222,7 @@ pub fn tiny_backbone(dir: &Path, corpus: &str) {
         vocab_size,
         32,
         2,
-        json!({"architectures": ["BertModel"], "id2label": {"0": "O"}}),
+        json!({"architectures": ["BertModel"], "id2label": {"0": "O"}, "num_hidden_layers": layers}),
     );
     tch::manual_seed(1);
     let model = tiny_model(dir, &config);
