@@ -69,13 +69,42 @@ python3 scripts/annotation/render.py "$OUT/news.jsonl" "$OUT/news" --all
 # above), id cameoc-<split>-<line>. CoNLL-2003 train and dev: the documents not annotated yet
 # that mention one of the rare labels' keywords (scripts/annotation/sources.py).
 python3 scripts/annotation/sources.py re3d "$SHARED" "$OUT/re3d-text.jsonl"
-$ERTAG annotate "$OUT/re3d-text.jsonl" -o "$OUT/re3d.jsonl"
-python3 scripts/annotation/render.py "$OUT/re3d.jsonl" "$OUT/re3d" --all --batch-size 33
+$ERTAG annotate "$OUT/re3d-text.jsonl" --no-relations -o "$OUT/re3d.jsonl"
+python3 scripts/annotation/render.py "$OUT/re3d.jsonl" "$OUT/re3d" --all --batch-size 25
 python3 scripts/annotation/sources.py cameo-class "$SHARED" "$OUT/cameoc-text.jsonl"
-$ERTAG annotate "$OUT/cameoc-text.jsonl" -o "$OUT/cameoc.jsonl"
+$ERTAG annotate "$OUT/cameoc-text.jsonl" --no-relations -o "$OUT/cameoc.jsonl"
 python3 scripts/annotation/render.py "$OUT/cameoc.jsonl" "$OUT/cameoc" --all --batch-size 140
 for split in train dev; do
   python3 scripts/annotation/sources.py conll-rare "$OUT/conll2003-$split.jsonl" "$OUT/conll-rare-$split.ids"
   python3 scripts/annotation/render.py "$OUT/conll2003-$split.jsonl" "$OUT/conll-rare-$split" \
     --ids "$OUT/conll-rare-$split.ids" --batch-size 40
+done
+# The doubly annotated cameo_class subset: the first 60 sentences of batch 00.
+head -n 60 "$OUT/cameoc/batch-00.ids" > "$OUT/cameoc-double.ids"
+python3 scripts/annotation/render.py "$OUT/cameoc.jsonl" "$OUT/cameoc-double" \
+  --ids "$OUT/cameoc-double.ids" --batch-size 60
+
+# Synthetic stories (eval/corpus/synthetic/stories.jsonl, the repository's own text; see the data
+# card): pre-annotated by the shipped NER model, one batch per writer's set, batch-NN.txt in
+# $OUT/synthetic-NN/.
+python3 - eval/corpus/synthetic/stories.jsonl "$OUT/synthetic-text.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    for line in open(sys.argv[1], encoding="utf-8"):
+        d = json.loads(line)
+        f.write(json.dumps({"id": d["id"], "text": d["text"]}, ensure_ascii=False) + "\n")
+PY
+$ERTAG annotate "$OUT/synthetic-text.jsonl" --no-relations -o "$OUT/synthetic.jsonl"
+n=0
+for prefixes in "syn-mediate syn-military syn-threat" "syn-phone" "syn-interf" "syn-arms syn-withdraw"; do
+  b=$(printf %02d $n)
+  for p in $prefixes; do grep -o "\"id\": \"$p-[0-9]*\"" "$OUT/synthetic-text.jsonl" | cut -d'"' -f4; done \
+    > "$OUT/synthetic-$b.ids"
+  python3 scripts/annotation/render.py "$OUT/synthetic.jsonl" "$OUT/synthetic-$b" \
+    --ids "$OUT/synthetic-$b.ids" --batch-size 100
+  if [ "$b" != 00 ]; then
+    mv "$OUT/synthetic-$b/batch-00.txt" "$OUT/synthetic-$b/batch-$b.txt"
+    mv "$OUT/synthetic-$b/batch-00.ids" "$OUT/synthetic-$b/batch-$b.ids"
+  fi
+  n=$((n + 1))
 done
