@@ -14,16 +14,19 @@
 //!
 //! `source.base` is `shared` (the shared data folder: `$ERTAG_SHARED`, else `<ancestor>/shared`
 //! for the first ancestor of the stand-off file that holds `shared/data`) or `repo` (the first
-//! ancestor holding `Cargo.toml`). `source.format` is `conll` (with `doc`, the id ertag's CoNLL
-//! reader gives the document, or `sentence`, the 0-based index of a sentence of the file's only
-//! document, which is cut out with its tokens) or `text` (a plain text file, one document,
-//! segmented as `ertag annotate` segments it), `records` (JSON Lines of objects with `_id` or
-//! `id` and `text`, such as re3d's `documents.json`; `doc` names one) or `tsv` (ConfliBERT's
-//! `sentence<TAB>label` files; `line`, 1-based, names one), segmented the same way. Each source file is read once, by ertag's own
-//! readers, and the text's SHA-256 must match: a changed or missing source is an error naming the
-//! stand-off file, its line and the reason, never a silently shifted annotation. Entity texts are
-//! filled in from the offsets; every other field of a record (`annotators`, ...) goes to `meta`,
-//! with `source`.
+//! ancestor holding `Cargo.toml`). `source.format` is one of:
+//! - `conll`, with `doc` (the id ertag's CoNLL reader gives the document) or `sentence` (the
+//!   0-based index of a sentence of the file's only document, cut out with its tokens);
+//! - `text`: a plain text file, one document, segmented as `ertag annotate` segments it;
+//! - `records`: JSON Lines of objects with `_id` or `id` and `text`, such as re3d's
+//!   `documents.json`; `doc` names one;
+//! - `tsv`: ConfliBERT's `sentence<TAB>label` files; `line` (1-based) names one.
+//!
+//! `records` and `tsv` texts are segmented like `text`. Each source file is read once, by
+//! ertag's own readers, and the text's SHA-256 must match: a changed or missing source is an
+//! error naming the stand-off file, its line and the reason, never a silently shifted
+//! annotation. Entity texts are filled in from the offsets; every other field of a record
+//! (`annotators`, ...) goes to `meta`, with `source`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
