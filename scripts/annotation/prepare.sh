@@ -96,7 +96,8 @@ with open(sys.argv[2], "w", encoding="utf-8") as f:
 PY
 $ERTAG annotate "$OUT/synthetic-text.jsonl" --no-relations -o "$OUT/synthetic.jsonl"
 n=0
-for prefixes in "syn-mediate syn-military syn-threat" "syn-phone" "syn-interf" "syn-arms syn-withdraw"; do
+for prefixes in "syn-mediate syn-military syn-threat" "syn-phone" "syn-interf" "syn-arms syn-withdraw" \
+  "syn-meet syn-coop" "syn-support syn-critic" "syn-attack syn-sanction" "syn-wire"; do
   b=$(printf %02d $n)
   for p in $prefixes; do grep -o "\"id\": \"$p-[0-9]*\"" "$OUT/synthetic-text.jsonl" | cut -d'"' -f4; done \
     > "$OUT/synthetic-$b.ids"
