@@ -25,11 +25,11 @@ fails); an argument type the schema does not allow is reported as a warning and 
 """
 import argparse
 import glob
+import functools
 import hashlib
 import json
 import os
 import re
-import functools
 import subprocess
 import sys
 
@@ -357,7 +357,8 @@ def choose(by_who, doc_id, problems):
 
 @functools.lru_cache(maxsize=None)
 def round_two(kind, shared):
-    """{id: (source ref, text, position)} of the re3d documents or cameo_class sentences."""
+    """{id: (source ref, text, position)} of the re3d documents, the cameo_class sentences or
+    the synthetic stories."""
     docs = {
         "re3d": sources.re3d_docs,
         "cameoc": sources.cameo_class_docs,
@@ -460,7 +461,7 @@ def main():
     ap.add_argument(
         "--write-round-two",
         action="store_true",
-        help="the same for .cache/annotation/{re3d,cameoc}.jsonl only",
+        help="the same for .cache/annotation/{re3d,cameoc,synthetic}.jsonl only",
     )
     ap.add_argument(
         "--check",
