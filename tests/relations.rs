@@ -131,19 +131,23 @@ fn joint_training_on_conll04_annotates_and_resumes() {
     assert_eq!(settings["ner_model"], ".");
     assert_eq!(settings["thresholds"].as_array().unwrap().len(), 5);
 
-    let out = tmp.path().join("annotated.jsonl");
+    // The first 30 test sentences annotated with a trained model, checked.
     let test = first("test", 30, tmp.path());
-    ertag_ok(&[
-        "annotate",
-        test.to_str().unwrap(),
-        "--from",
-        "conll04",
-        "--relation-model",
-        full.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    let docs = check_annotated(&out, &schema_labels(&schema));
+    let annotate_test = |model: &Path| {
+        let out = tmp.path().join("annotated.jsonl");
+        ertag_ok(&[
+            "annotate",
+            test.to_str().unwrap(),
+            "--from",
+            "conll04",
+            "--relation-model",
+            model.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        check_annotated(&out, &schema_labels(&schema))
+    };
+    let docs = annotate_test(&full);
     assert_eq!(docs.len(), 30);
     assert!(docs.iter().any(|d| !d.entities.is_empty()));
 
@@ -168,17 +172,7 @@ fn joint_training_on_conll04_annotates_and_resumes() {
     assert!(!config.contains("output_hidden_states"), "{config}");
     let log: Vec<Value> = read_jsonl(&own.join("train_log.jsonl"));
     assert!(loss(&log[1]) < loss(&log[0]), "{log:?}");
-    ertag_ok(&[
-        "annotate",
-        test.to_str().unwrap(),
-        "--from",
-        "conll04",
-        "--relation-model",
-        own.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(check_annotated(&out, &schema_labels(&schema)).len(), 30);
+    assert_eq!(annotate_test(&own).len(), 30);
 }
 
 /// A tiny corpus over the tiny NER model's vocabulary: "anna met the mayor of zurich" with
