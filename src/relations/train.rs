@@ -7,7 +7,8 @@
 //!   instead of span classification). The output directory is a complete model. With
 //!   `--encoder-layers N` the head's own copies of the top N layers keep the two tasks from
 //!   competing for them (PURE's finding that separate encoders beat a shared one, at the cost
-//!   of N layers rather than a second encoder).
+//!   of N layers rather than a second encoder; on CoNLL04 it did not pay:
+//!   `eval/results/conll04-ablation.md`).
 //! - **frozen** (default): the head alone on an existing NER model, whose encoder runs without
 //!   gradients; the output directory refers to that NER model and pins its weights by hash.
 //!   This is how a shipped relation model shares the shipped NER model's encoder.
