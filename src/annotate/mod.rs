@@ -294,9 +294,9 @@ impl<A: Annotator> Batch<'_, A> {
     }
 
     /// Annotate the chunk read so far while the previous one (`pending`) is written on another
-    /// thread; this chunk is written at the next flush or by [`Self::finish`]. If the model fails on the
-    /// chunk, each document is tried alone so that one bad document fails alone; the first
-    /// such failure is returned (for `--fail-fast`).
+    /// thread; this chunk is written at the next flush or by [`Self::finish`]. If the model
+    /// fails on the chunk, each document is tried alone so that one bad document fails alone;
+    /// the first such failure is returned (for `--fail-fast`).
     fn flush(&mut self, diag: &mut Diagnostics) -> Result<Option<Failure>> {
         let chunk = std::mem::take(&mut self.chunk);
         let previous = self.pending.take();
