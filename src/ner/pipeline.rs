@@ -240,7 +240,9 @@ pub fn word_probabilities_with(
         windows.extend(featurizer.windows(d, doc)?);
     }
     let mut order: Vec<usize> = (0..windows.len()).collect();
-    order.sort_by_key(|&i| windows[i].len());
+    // Longest first: each batch's tensors then fit in memory the batch before freed, where
+    // ascending lengths make every batch allocate afresh and the heap grow.
+    order.sort_by_key(|&i| std::cmp::Reverse(windows[i].len()));
     let n_labels = classifier.labels().len();
     let device = classifier.vs.device();
     let mut out: Vec<Vec<Option<Vec<f32>>>> =
