@@ -122,6 +122,9 @@ pub struct AnnotateArgs {
     /// How a word's label is read from its sub-words.
     #[arg(long, value_enum, default_value_t = crate::ner::Aggregation::First)]
     pub aggregation: crate::ner::Aggregation,
+    /// How a sentence's tags are read from its words' label probabilities.
+    #[arg(long, value_enum, default_value_t = crate::ner::TagDecoding::Viterbi)]
+    pub decoding: crate::ner::TagDecoding,
     /// Windows per forward pass.
     #[arg(long, default_value_t = 16)]
     pub batch_size: usize,

@@ -90,6 +90,7 @@ pub fn run(args: &AnnotateArgs, diag: &mut Diagnostics) -> Result<()> {
     )?;
     let ner_opts = NerOptions {
         aggregation: args.aggregation,
+        decoding: args.decoding,
         batch_size: args.batch_size,
         max_subwords: args.max_subwords,
     };

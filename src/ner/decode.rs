@@ -1,9 +1,9 @@
 //! From label probabilities over sub-words to entities over characters.
 //!
 //! A model scores sub-words; entities are made of words. Each word's distribution is
-//! aggregated from its sub-words ([`Aggregation`]), each word takes its most probable tag, and
-//! the tags of each sentence are read by [`crate::tags::decode`], the same reader that reads
-//! gold CoNLL files. Offsets come from `Document::tokens`, never from the tokenizer, so they are
+//! aggregated from its sub-words ([`Aggregation`]), each sentence takes the most probable tag
+//! sequence its scheme allows ([`TagDecoding`]), and the tags are read by
+//! [`crate::tags::decode`], the same reader that reads gold CoNLL files. Offsets come from `Document::tokens`, never from the tokenizer, so they are
 //! right whatever the tokenizer did to the text (lower-casing, stripped accents, `[UNK]`).
 
 use crate::document::{Document, Entity};
@@ -22,6 +22,34 @@ pub enum Aggregation {
     Average,
     /// The distribution of the sub-word that is most confident (highest maximum probability).
     Max,
+}
+
+/// How a sentence's tags are chosen from its words' label distributions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum TagDecoding {
+    /// The most probable sequence the tag scheme allows (constrained Viterbi): no `I-X` without
+    /// its `B-X`, so nothing needs repair.
+    #[default]
+    Viterbi,
+    /// Each word's most probable tag; invalid sequences are repaired as conlleval reads them.
+    Argmax,
+}
+
+/// The chosen label index and its probability for each word of one sentence.
+pub fn choose_tags(
+    dists: &[Vec<f32>],
+    labels: &[String],
+    scheme: TagScheme,
+    decoding: TagDecoding,
+) -> Vec<(usize, f32)> {
+    let path = match decoding {
+        TagDecoding::Viterbi => tags::best_valid_sequence(dists, labels, scheme),
+        TagDecoding::Argmax => None,
+    };
+    match path {
+        Some(path) => path.iter().zip(dists).map(|(&l, d)| (l, d[l])).collect(),
+        None => dists.iter().map(|d| argmax(d)).collect(),
+    }
 }
 
 /// The label distributions of the words that `window` decides, as `(token index, probs)`.
@@ -81,15 +109,16 @@ pub(crate) fn argmax(dist: &[f32]) -> (usize, f32) {
 }
 
 /// Entities of `doc` from one label distribution per token (`dists[t]` for `doc.tokens[t]`),
-/// decoded sentence by sentence with `scheme`. Invalid tag sequences are repaired the
-/// conlleval way without a warning: models emit them, and that is not the user's input being
-/// changed. Each entity's score is the mean over its words of the chosen tag's probability;
+/// decoded sentence by sentence with `scheme` and `decoding`. Invalid tag sequences (from
+/// `Argmax`) are repaired the conlleval way without a warning: models emit them, and that is
+/// not the user's input being changed. Each entity's score is the mean over its words of the chosen tag's probability;
 /// ids are `T1`, `T2`, ... in text order.
 pub fn entities(
     doc: &Document,
     dists: &[Vec<f32>],
     labels: &[String],
     scheme: TagScheme,
+    decoding: TagDecoding,
 ) -> Result<Vec<Entity>> {
     let loc = Location::default().in_doc(doc.id.clone());
     if dists.len() != doc.tokens.len() {
@@ -102,14 +131,11 @@ pub fn entities(
             ),
         ));
     }
-    let chosen: Vec<(usize, f32)> = dists.iter().map(|d| argmax(d)).collect();
     let ix = CharIndex::new(&doc.text);
     let mut out = Vec::new();
     for group in sentence_groups(doc) {
-        let tags: Vec<&str> = chosen[group.clone()]
-            .iter()
-            .map(|&(l, _)| labels[l].as_str())
-            .collect();
+        let chosen = choose_tags(&dists[group.clone()], labels, scheme, decoding);
+        let tags: Vec<&str> = chosen.iter().map(|&(l, _)| labels[l].as_str()).collect();
         let (spans, _repairs) = tags::decode(&tags, scheme).map_err(|(i, reason)| {
             Error::input(&loc, format!("token {}: {reason}", group.start + i))
         })?;
@@ -119,8 +145,11 @@ pub fn entities(
             let text = ix.slice(start, end).ok_or_else(|| {
                 Error::input(&loc, format!("entity [{start}, {end}] is outside the text"))
             })?;
-            let score = chosen[first..=last].iter().map(|&(_, p)| p).sum::<f32>()
-                / (last + 1 - first) as f32;
+            let score = chosen[span.start..span.end]
+                .iter()
+                .map(|&(_, p)| p)
+                .sum::<f32>()
+                / (span.end - span.start) as f32;
             out.push(Entity {
                 id: format!("T{}", out.len() + 1),
                 start,
@@ -217,7 +246,7 @@ mod tests {
             one(0, 0.9),
             one(0, 0.9),
         ];
-        let ents = entities(&doc, &dists, &labels, TagScheme::Iob2).unwrap();
+        let ents = entities(&doc, &dists, &labels, TagScheme::Iob2, TagDecoding::Argmax).unwrap();
         let got: Vec<_> = ents
             .iter()
             .map(|e| (e.id.as_str(), e.label.as_str(), e.text.as_str()))
@@ -231,9 +260,41 @@ mod tests {
             ]
         );
         assert!((ents[1].score.unwrap() - 0.7).abs() < 1e-6);
+        // Scores are read within each sentence: "Then" is the second sentence's first word.
+        assert!((ents[2].score.unwrap() - 0.5).abs() < 1e-6);
         assert_eq!((ents[1].start, ents[1].end), (19, 28));
         doc.entities = ents;
         assert!(doc.problems().is_empty(), "{:?}", doc.problems());
+    }
+
+    #[test]
+    fn viterbi_reads_the_mention_the_whole_sentence_favours() {
+        let mut doc = Document::new("d", "Anna Ömer left.");
+        doc.sentences = vec![Span::new(0, 15)];
+        doc.tokens = vec![
+            Span::new(0, 4),
+            Span::new(5, 9),
+            Span::new(10, 14),
+            Span::new(14, 15),
+        ];
+        let labels: Vec<String> = ["O", "B-PER", "I-PER"].map(String::from).to_vec();
+        // "Anna" is O by a hair; "Ömer" is clearly inside a mention.
+        let dists = vec![
+            vec![0.5, 0.45, 0.05],
+            vec![0.05, 0.05, 0.9],
+            vec![0.9, 0.05, 0.05],
+            vec![0.9, 0.05, 0.05],
+        ];
+        let texts = |decoding| -> Vec<String> {
+            entities(&doc, &dists, &labels, TagScheme::Iob2, decoding)
+                .unwrap()
+                .into_iter()
+                .map(|e| e.text)
+                .collect()
+        };
+        // Argmax gives O I-PER, which conlleval reads as a mention of "Ömer" alone.
+        assert_eq!(texts(TagDecoding::Argmax), ["Ömer"]);
+        assert_eq!(texts(TagDecoding::Viterbi), ["Anna Ömer"]);
     }
 
     #[test]
@@ -241,7 +302,14 @@ mod tests {
         let mut doc = Document::new("d", "Hi");
         doc.tokens = vec![Span::new(0, 2)];
         let labels = vec!["PERSON".to_string()];
-        let err = entities(&doc, &[vec![1.0]], &labels, TagScheme::Iob2).unwrap_err();
+        let err = entities(
+            &doc,
+            &[vec![1.0]],
+            &labels,
+            TagScheme::Iob2,
+            TagDecoding::Viterbi,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("PERSON"), "{err}");
     }
 }

@@ -9,7 +9,7 @@ pub mod pipeline;
 pub mod train;
 
 pub use config::{Architecture, ErtagSettings, ModelConfig};
-pub use decode::Aggregation;
+pub use decode::{Aggregation, TagDecoding};
 pub use features::{Casing, Featurizer, Window, WindowConfig};
 pub use model::TokenClassifier;
 pub use pipeline::{NerModel, NerOptions, Precision};

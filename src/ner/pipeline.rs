@@ -10,7 +10,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::document::Document;
 use crate::error::{Error, Location, Result};
-use crate::ner::decode::{self, Aggregation};
+use crate::ner::decode::{self, Aggregation, TagDecoding};
 use crate::ner::features::{collate, Featurizer, Window, WindowConfig};
 use crate::ner::model::TokenClassifier;
 use crate::segment::Segmenter;
@@ -23,6 +23,7 @@ const MODEL_FILES: [&str; 2] = ["config.json", "tokenizer.json"];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NerOptions {
     pub aggregation: Aggregation,
+    pub decoding: TagDecoding,
     /// Windows per forward pass.
     pub batch_size: usize,
     /// Sub-words per window, special tokens included.
@@ -33,6 +34,7 @@ impl Default for NerOptions {
     fn default() -> Self {
         NerOptions {
             aggregation: Aggregation::First,
+            decoding: TagDecoding::default(),
             batch_size: 16,
             max_subwords: 128,
         }
@@ -169,7 +171,8 @@ impl NerModel {
         let dists = self.predict_word_probs(docs)?;
         let scheme = self.classifier.config.ertag.scheme;
         for (doc, dists) in docs.iter_mut().zip(dists) {
-            doc.entities = decode::entities(doc, &dists, self.labels(), scheme)?;
+            doc.entities =
+                decode::entities(doc, &dists, self.labels(), scheme, self.opts.decoding)?;
             doc.relations.clear();
             doc.actors.clear();
             doc.triples.clear();
@@ -397,6 +400,7 @@ pub(crate) mod tests {
             aggregation,
             batch_size,
             max_subwords: 24,
+            ..Default::default()
         }
     }
 

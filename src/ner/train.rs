@@ -34,7 +34,7 @@ use crate::eval::bootstrap::SplitMix64;
 use crate::eval::counts::add_counts;
 use crate::eval::{entity_counts, ScoreTable};
 use crate::ner::config::{ErtagSettings, ModelConfig};
-use crate::ner::decode::{self, Aggregation};
+use crate::ner::decode::{self, Aggregation, TagDecoding};
 use crate::ner::features::{collate, Featurizer, Window, WindowConfig};
 use crate::ner::model::TokenClassifier;
 use crate::ner::pipeline::word_probabilities;
@@ -642,8 +642,8 @@ fn print_epoch(e: &EpochLog, epochs: usize) {
 }
 
 /// Entity-level exact-match scores of the in-memory model on `dev` (conlleval's figures),
-/// decoded exactly as [`crate::ner::NerModel::annotate`] does (first sub-word, argmax, the
-/// conlleval reading of the tag sequence), so the dev F1 here is the F1 of the saved model.
+/// decoded exactly as [`crate::ner::NerModel::annotate`] does by default (first sub-word, the
+/// best valid tag sequence), so the dev F1 here is the F1 of the saved model.
 fn evaluate(
     model: &TokenClassifier,
     featurizer: &Featurizer,
@@ -656,7 +656,7 @@ fn evaluate(
     let mut counts = crate::eval::LabelCounts::new();
     for (gold, dists) in dev.iter().zip(&dists) {
         let mut pred = gold.clone();
-        pred.entities = decode::entities(gold, dists, labels, scheme)?;
+        pred.entities = decode::entities(gold, dists, labels, scheme, TagDecoding::default())?;
         add_counts(&mut counts, &entity_counts(gold, &pred));
     }
     Ok(ScoreTable::from_counts(&counts))

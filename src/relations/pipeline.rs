@@ -15,7 +15,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::document::{Document, Relation, Span};
 use crate::error::{Error, Result};
-use crate::ner::decode::{self, argmax};
+use crate::ner::decode::{self, TagDecoding};
 use crate::ner::features::{sentence_groups, Featurizer, Window, WindowConfig};
 use crate::ner::pipeline::{word_probabilities_with, BatchOutput};
 use crate::ner::{NerOptions, Precision};
@@ -124,10 +124,20 @@ pub fn predict(
         docs,
         opts.batch_size,
         opts.aggregation,
-        |batch| classify_batch(model, batch, &group_of, &labels, scheme, floor, &mut found),
+        |batch| {
+            classify_batch(
+                model,
+                batch,
+                &group_of,
+                &labels,
+                opts.decoding,
+                floor,
+                &mut found,
+            )
+        },
     )?;
     for (d, (doc, dists)) in docs.iter_mut().zip(dists).enumerate() {
-        doc.entities = decode::entities(doc, &dists, &labels, scheme)?;
+        doc.entities = decode::entities(doc, &dists, &labels, scheme, opts.decoding)?;
         doc.relations.clear();
         let ids: HashMap<(usize, usize, &str), &str> = doc
             .entities
@@ -199,7 +209,7 @@ fn classify_batch(
     batch: &BatchOutput,
     group_of: &[Vec<usize>],
     labels: &[String],
-    scheme: tags::TagScheme,
+    decoding: TagDecoding,
     floor: Option<f32>,
     found: &mut Vec<Found>,
 ) -> Result<()> {
@@ -211,7 +221,8 @@ fn classify_batch(
     // any, run on those alone).
     let mut rows: Vec<i64> = Vec::new();
     for (row, (w, decided)) in batch.windows.iter().zip(&batch.decided).enumerate() {
-        let (spans, names) = decided_mentions(model, w, decided, &group_of[w.doc], labels, scheme)?;
+        let (spans, names) =
+            decided_mentions(model, w, decided, &group_of[w.doc], labels, decoding)?;
         let placed = pairs::place(w, &spans);
         let cands = pairs::candidates(&placed, &model.schema, model.settings.sentence_window);
         if cands.is_empty() {
@@ -270,8 +281,9 @@ fn decided_mentions(
     decided: &[(usize, Vec<f32>)],
     group_of: &[usize],
     labels: &[String],
-    scheme: tags::TagScheme,
+    decoding: TagDecoding,
 ) -> Result<(Vec<TokenMention>, Vec<String>)> {
+    let scheme = model.ner.config.ertag.scheme;
     let mut spans = Vec::new();
     let mut names = Vec::new();
     let mut i = 0;
@@ -281,9 +293,10 @@ fn decided_mentions(
         while j < decided.len() && group_of[decided[j].0] == g {
             j += 1;
         }
-        let tags: Vec<&str> = decided[i..j]
+        let dists: Vec<Vec<f32>> = decided[i..j].iter().map(|(_, d)| d.clone()).collect();
+        let tags: Vec<&str> = decode::choose_tags(&dists, labels, scheme, decoding)
             .iter()
-            .map(|(_, d)| labels[argmax(d).0].as_str())
+            .map(|&(l, _)| labels[l].as_str())
             .collect();
         let (found, _) = tags::decode(&tags, scheme).map_err(|(k, reason)| {
             Error::Usage(format!(

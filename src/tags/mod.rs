@@ -9,8 +9,10 @@
 
 use std::fmt;
 
+mod constrained;
 mod strict;
 
+pub use constrained::best_valid_sequence;
 pub use strict::decode_strict;
 
 /// How entity tags mark the beginning, inside and end of a mention.
