@@ -3,8 +3,9 @@
 //! A model scores sub-words; entities are made of words. Each word's distribution is
 //! aggregated from its sub-words ([`Aggregation`]), each sentence takes the most probable tag
 //! sequence its scheme allows ([`TagDecoding`]), and the tags are read by
-//! [`crate::tags::decode`], the same reader that reads gold CoNLL files. Offsets come from `Document::tokens`, never from the tokenizer, so they are
-//! right whatever the tokenizer did to the text (lower-casing, stripped accents, `[UNK]`).
+//! [`crate::tags::decode`], the same reader that reads gold CoNLL files. Offsets come from
+//! `Document::tokens`, never from the tokenizer, so they are right whatever the tokenizer did to
+//! the text (lower-casing, stripped accents, `[UNK]`).
 
 use crate::document::{Document, Entity};
 use crate::error::{Error, Location, Result};
@@ -111,8 +112,8 @@ pub(crate) fn argmax(dist: &[f32]) -> (usize, f32) {
 /// Entities of `doc` from one label distribution per token (`dists[t]` for `doc.tokens[t]`),
 /// decoded sentence by sentence with `scheme` and `decoding`. Invalid tag sequences (from
 /// `Argmax`) are repaired the conlleval way without a warning: models emit them, and that is
-/// not the user's input being changed. Each entity's score is the mean over its words of the chosen tag's probability;
-/// ids are `T1`, `T2`, ... in text order.
+/// not the user's input being changed. Each entity's score is the mean over its words of the
+/// chosen tag's probability; ids are `T1`, `T2`, ... in text order.
 pub fn entities(
     doc: &Document,
     dists: &[Vec<f32>],
