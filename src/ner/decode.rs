@@ -37,8 +37,8 @@ pub enum TagDecoding {
 }
 
 /// The chosen label index and its probability for each word of one sentence.
-pub fn choose_tags(
-    dists: &[Vec<f32>],
+pub fn choose_tags<D: AsRef<[f32]>>(
+    dists: &[D],
     labels: &[String],
     scheme: TagScheme,
     decoding: TagDecoding,
@@ -48,8 +48,12 @@ pub fn choose_tags(
         TagDecoding::Argmax => None,
     };
     match path {
-        Some(path) => path.iter().zip(dists).map(|(&l, d)| (l, d[l])).collect(),
-        None => dists.iter().map(|d| argmax(d)).collect(),
+        Some(path) => path
+            .iter()
+            .zip(dists)
+            .map(|(&l, d)| (l, d.as_ref()[l]))
+            .collect(),
+        None => dists.iter().map(|d| argmax(d.as_ref())).collect(),
     }
 }
 

@@ -293,7 +293,7 @@ fn decided_mentions(
         while j < decided.len() && group_of[decided[j].0] == g {
             j += 1;
         }
-        let dists: Vec<Vec<f32>> = decided[i..j].iter().map(|(_, d)| d.clone()).collect();
+        let dists: Vec<&[f32]> = decided[i..j].iter().map(|(_, d)| d.as_slice()).collect();
         let tags: Vec<&str> = decode::choose_tags(&dists, labels, scheme, decoding)
             .iter()
             .map(|&(l, _)| labels[l].as_str())

@@ -61,8 +61,8 @@ fn may_end(scheme: TagScheme, last: &Role) -> bool {
 /// Label indices of the most probable sequence (the largest sum of log-probabilities) that
 /// `scheme` allows, for one distribution over `labels` per token. `None` when a label is not a
 /// tag (the caller then keeps the per-token choices) or when no valid sequence exists.
-pub fn best_valid_sequence(
-    dists: &[Vec<f32>],
+pub fn best_valid_sequence<D: AsRef<[f32]>>(
+    dists: &[D],
     labels: &[String],
     scheme: TagScheme,
 ) -> Option<Vec<usize>> {
@@ -76,7 +76,7 @@ pub fn best_valid_sequence(
     let mut score: Vec<f64> = (0..n)
         .map(|j| {
             if allowed(scheme, None, &roles[j]) {
-                log(dists[0][j])
+                log(dists[0].as_ref()[j])
             } else {
                 f64::NEG_INFINITY
             }
@@ -84,6 +84,7 @@ pub fn best_valid_sequence(
         .collect();
     let mut back: Vec<Vec<usize>> = Vec::with_capacity(dists.len());
     for dist in &dists[1..] {
+        let dist = dist.as_ref();
         let mut next = vec![f64::NEG_INFINITY; n];
         let mut from = vec![0; n];
         for j in 0..n {
