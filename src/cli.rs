@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::commands;
 use crate::error::Diagnostics;
 use crate::formats::{ConllOptions, Format, Options};
+use crate::relations::train::Keep;
 use crate::tags::TagScheme;
 
 #[derive(Debug, Parser)]
@@ -261,9 +262,10 @@ pub enum TrainCommand {
 /// What every `ertag train` command reads and writes.
 #[derive(Debug, Args)]
 pub struct TrainData {
-    /// Training documents (any format ertag reads).
-    #[arg(long)]
-    pub train: PathBuf,
+    /// Training documents (any format ertag reads); repeat it to train on several files, such
+    /// as train and dev for a final model.
+    #[arg(long, required = true)]
+    pub train: Vec<PathBuf>,
     /// Development documents, scored after each epoch to keep the best one.
     #[arg(long)]
     pub dev: PathBuf,
@@ -300,6 +302,18 @@ pub struct TrainRelationsArgs {
     /// alternative the benchmark measures).
     #[arg(long)]
     pub no_pair_context: bool,
+    /// Also max-pool the pair's whole sentence into its representation (the words that say
+    /// what holds may stand before or after both mentions).
+    #[arg(long)]
+    pub sentence_context: bool,
+    /// Which epoch's model to keep: the best on dev, or the last (for a final model trained on
+    /// train and dev, with --thresholds-from).
+    #[arg(long, value_enum, default_value_t = Keep::Best)]
+    pub keep: Keep,
+    /// Copy the per-label thresholds of this relation model (same labels) instead of tuning
+    /// them on dev.
+    #[arg(long, value_name = "DIR")]
+    pub thresholds_from: Option<PathBuf>,
     /// Loss weight of a positive (pair, label): above 1 favours recall (most pairs hold none).
     #[arg(long, default_value_t = 1.0)]
     pub positive_weight: f64,

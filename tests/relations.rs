@@ -173,6 +173,63 @@ fn joint_training_on_conll04_annotates_and_resumes() {
     let log: Vec<Value> = read_jsonl(&own.join("train_log.jsonl"));
     assert!(loss(&log[1]) < loss(&log[0]), "{log:?}");
     assert_eq!(annotate_test(&own).len(), 30);
+
+    // A final model on train + dev with the sentence context: every epoch's model is kept (the
+    // last one stays) and the thresholds are the dev-selected model's.
+    let last = tmp.path().join("last-epoch");
+    let final_args = [
+        "--train",
+        dev.to_str().unwrap(),
+        "--keep",
+        "last",
+        "--thresholds-from",
+        full.to_str().unwrap(),
+        "--sentence-context",
+    ];
+    run_with(&last, "2", false, &base, &final_args);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(last.join("train_report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["best_epoch"], 2);
+    let log3: Vec<Value> = read_jsonl(&last.join("train_log.jsonl"));
+    assert!(
+        log3[1]["steps"].as_u64() > log[1]["steps"].as_u64(),
+        "dev was not added to the training data"
+    );
+    let thresholds = |dir: &Path| {
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("relation.json")).unwrap())
+                .unwrap();
+        (
+            v["thresholds"].clone(),
+            v["head"]["sentence_context"].clone(),
+        )
+    };
+    assert_eq!(thresholds(&last).0, thresholds(&full).0);
+    assert_eq!(thresholds(&last).1, true);
+    assert_eq!(annotate_test(&last).len(), 30);
+    // Thresholds of a model with other labels are refused before training starts.
+    let shipped = repo().join("models/relations");
+    let refused = ertag(&[
+        "train",
+        "relations",
+        "--schema",
+        schema.to_str().unwrap(),
+        "--train",
+        train.to_str().unwrap(),
+        "--dev",
+        dev.to_str().unwrap(),
+        "--base",
+        base.to_str().unwrap(),
+        "--out",
+        tmp.path().join("refused").to_str().unwrap(),
+        "--thresholds-from",
+        shipped.to_str().unwrap(),
+    ]);
+    assert!(!refused.status.success());
+    let err = stderr(&refused);
+    assert!(err.contains("are not the schema's"), "{err}");
+    assert!(!tmp.path().join("refused/train_log.jsonl").exists());
 }
 
 /// A tiny corpus over the tiny NER model's vocabulary: "anna met the mayor of zurich" with

@@ -94,10 +94,13 @@ with open(sys.argv[2], "w", encoding="utf-8") as f:
         d = json.loads(line)
         f.write(json.dumps({"id": d["id"], "text": d["text"]}, ensure_ascii=False) + "\n")
 PY
-$ERTAG annotate "$OUT/synthetic-text.jsonl" --no-relations -o "$OUT/synthetic.jsonl"
+# Argmax decoding: the tag decoding of the shipped model when the stories were pre-annotated
+# (round three too, to keep one convention), so that the entities match preannotation.jsonl.
+$ERTAG annotate "$OUT/synthetic-text.jsonl" --no-relations --decoding argmax -o "$OUT/synthetic.jsonl"
 n=0
 for prefixes in "syn-mediate syn-military syn-threat" "syn-phone" "syn-interf" "syn-arms syn-withdraw" \
-  "syn-meet syn-coop" "syn-support syn-critic" "syn-attack syn-sanction" "syn-wire"; do
+  "syn-meet syn-coop" "syn-support syn-critic" "syn-attack syn-sanction" "syn-wire" \
+  "syn-callmeet" "syn-interf2 syn-mediate2" "syn-threat2 syn-sanction2"; do
   b=$(printf %02d $n)
   for p in $prefixes; do grep -o "\"id\": \"$p-[0-9]*\"" "$OUT/synthetic-text.jsonl" | cut -d'"' -f4; done \
     > "$OUT/synthetic-$b.ids"

@@ -65,6 +65,9 @@ pub fn relations(args: &TrainRelationsArgs, diag: &mut Diagnostics) -> Result<()
         pair_context: !args.no_pair_context,
         positive_weight: args.positive_weight,
         encoder_layers: args.encoder_layers,
+        sentence_context: args.sentence_context,
+        keep: args.keep,
+        thresholds_from: args.thresholds_from.clone(),
         ..RelationTrainConfig::default()
     };
     let report = crate::relations::train::train(
@@ -100,5 +103,9 @@ fn read_both(
         };
         formats::read(path, format, &opts, diag)
     };
-    Ok((read(&data.train, diag)?, read(&data.dev, diag)?))
+    let mut train = Vec::new();
+    for path in &data.train {
+        train.extend(read(path, diag)?);
+    }
+    Ok((train, read(&data.dev, diag)?))
 }

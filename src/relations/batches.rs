@@ -95,7 +95,7 @@ pub(super) fn examples(
         let (tags, _) = doc_tag_ids(doc, ner_labels, cfg.base.scheme);
         let mut covered: HashSet<(usize, usize, usize)> = HashSet::new();
         for window in featurizer.windows(d, doc)? {
-            let placed = pairs::place(&window, &mentions);
+            let placed = pairs::place(&window, &mentions, &group_of);
             let cands = pairs::candidates(&placed, schema, cfg.sentence_window);
             let targets: Vec<Vec<f32>> = cands
                 .iter()

@@ -10,6 +10,8 @@
 //! runs on the output of the layer below them: a frozen NER encoder's top layers say what NER
 //! needs, and a trainable copy lets the head learn what relations need (the predicate between
 //! two mentions) at the cost of those layers, on the windows that have candidate pairs only.
+//! Optionally ([`HeadConfig::sentence_context`]) the pair's whole sentence is max-pooled too, for
+//! the words that say what holds but stand outside the gap ("During his call with X, Y said").
 
 use std::collections::HashMap;
 
@@ -37,6 +39,9 @@ pub struct HeadConfig {
     /// Copies of the encoder's top layers the head owns (0: it reads the encoder's output).
     #[serde(default)]
     pub encoder_layers: usize,
+    /// Max-pool the sentence (or sentences) of the two mentions into the pair's representation.
+    #[serde(default)]
+    pub sentence_context: bool,
 }
 
 impl HeadConfig {
@@ -50,8 +55,21 @@ impl HeadConfig {
             context: true,
             dropout: 0.1,
             encoder_layers: 0,
+            sentence_context: false,
         }
     }
+}
+
+/// The choices a new head is trained with; the rest of [`HeadConfig`] follows from the encoder
+/// and the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeadDesign {
+    /// [`HeadConfig::context`].
+    pub pair_context: bool,
+    /// [`HeadConfig::sentence_context`].
+    pub sentence_context: bool,
+    /// [`HeadConfig::encoder_layers`].
+    pub encoder_layers: usize,
 }
 
 pub struct RelationHead {
@@ -67,9 +85,11 @@ pub struct RelationHead {
 /// The pairs of one batch of windows, as the head reads them.
 #[derive(Debug, Default, Clone)]
 pub struct PairInputs {
-    /// Per mention: its window's row in the batch, sub-word range, type and width in words.
+    /// Per mention: its window's row in the batch, sub-word range, its sentence's sub-word
+    /// range, type and width in words.
     pub mention_row: Vec<i64>,
     pub mention_span: Vec<(usize, usize)>,
+    pub mention_sentence: Vec<(usize, usize)>,
     pub mention_type: Vec<i64>,
     pub mention_width: Vec<i64>,
     /// Per pair: head and tail mention indices (into the lists above).
@@ -83,11 +103,13 @@ impl PairInputs {
         &mut self,
         row: usize,
         subwords: (usize, usize),
+        sentence: (usize, usize),
         type_id: usize,
         words: usize,
     ) -> i64 {
         self.mention_row.push(row as i64);
         self.mention_span.push(subwords);
+        self.mention_sentence.push(sentence);
         self.mention_type.push(type_id as i64);
         self.mention_width.push((words as i64).min(MAX_WIDTH));
         (self.mention_row.len() - 1) as i64
@@ -104,7 +126,8 @@ impl PairInputs {
             .iter()
             .map(|m| {
                 let span = (m.subwords.start, m.subwords.end);
-                self.mention(row, span, m.type_id, m.tokens.len())
+                let sentence = (m.sentence.start, m.sentence.end);
+                self.mention(row, span, sentence, m.type_id, m.tokens.len())
             })
             .collect();
         for c in candidates {
@@ -149,7 +172,8 @@ impl RelationHead {
             c.width_dim,
             Default::default(),
         );
-        let input = 3 * c.hidden + 2 * c.type_dim + 2 * c.width_dim;
+        let pooled = if c.sentence_context { 4 } else { 3 };
+        let input = pooled * c.hidden + 2 * c.type_dim + 2 * c.width_dim;
         let hidden = nn::linear(path / "hidden", input, c.hidden, Default::default());
         let out = nn::linear(path / "out", c.hidden, c.labels as i64, Default::default());
         RelationHead {
@@ -230,7 +254,23 @@ impl RelationHead {
                 (self.kind(), device),
             )
         };
-        Tensor::cat(&[h, t, ctx], 1)
+        let mut parts = vec![h, t, ctx];
+        if self.config.sentence_context {
+            // The sentences of both mentions, from the first one's start to the last one's end.
+            let sentences: Vec<(i64, i64, i64)> = inputs
+                .head
+                .iter()
+                .zip(&inputs.tail)
+                .map(|(&a, &b)| {
+                    let (a, b) = (a as usize, b as usize);
+                    let (sa, sb) = (inputs.mention_sentence[a], inputs.mention_sentence[b]);
+                    let row = inputs.mention_row[a];
+                    (row, sa.0.min(sb.0) as i64, sa.1.max(sb.1) as i64)
+                })
+                .collect();
+            parts.push(span_max(&hidden, &sentences));
+        }
+        Tensor::cat(&parts, 1)
             .dropout(self.config.dropout, train)
             .apply(&self.hidden)
             .gelu("none")
@@ -297,8 +337,8 @@ mod tests {
         let hidden = Tensor::randn([1, 6, 4], (Kind::Float, Device::Cpu));
         let mask = Tensor::ones([1, 6], (Kind::Int64, Device::Cpu));
         let mut p = PairInputs::default();
-        let a = p.mention(0, (1, 2), 0, 1);
-        let b = p.mention(0, (3, 5), 1, 2);
+        let a = p.mention(0, (1, 2), (1, 6), 0, 1);
+        let b = p.mention(0, (3, 5), (1, 6), 1, 2);
         p.pair(a, b);
         p.pair(b, a);
         let logits = head.forward_t(&hidden, &mask, &p, false);
@@ -313,5 +353,36 @@ mod tests {
         let _ = gap.narrow(1, 2, 1).fill_(7.0);
         let moved = head.forward_t(&gap, &mask, &p, false);
         assert!((&logits - &moved).abs().max().double_value(&[]) > 1e-4);
+    }
+
+    #[test]
+    fn sentence_context_reads_the_sentence_and_nothing_beyond() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let root = vs.root() / "relation_head";
+        let config = HeadConfig {
+            sentence_context: true,
+            ..HeadConfig::new(4, 3, 2)
+        };
+        let head = RelationHead::new(&root, &root, config, None);
+        // One window of 8 sub-words: the pair's sentence is [1, 6), mentions at [2,3) and [4,5).
+        let hidden = Tensor::randn([1, 8, 4], (Kind::Float, Device::Cpu));
+        let mask = Tensor::ones([1, 8], (Kind::Int64, Device::Cpu));
+        let mut p = PairInputs::default();
+        let a = p.mention(0, (2, 3), (1, 6), 0, 1);
+        let b = p.mention(0, (4, 5), (1, 6), 1, 1);
+        p.pair(a, b);
+        let logits = head.forward_t(&hidden, &mask, &p, false);
+        let changed = |position: i64| {
+            let h = hidden.copy();
+            let _ = h.narrow(1, position, 1).fill_(7.0);
+            let moved = head.forward_t(&h, &mask, &p, false);
+            (&logits - &moved).abs().max().double_value(&[]) > 1e-4
+        };
+        assert!(
+            changed(1),
+            "a word of the sentence before both mentions counts"
+        );
+        assert!(changed(5), "and one after both");
+        assert!(!changed(6), "the next sentence (context) does not");
     }
 }

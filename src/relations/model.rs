@@ -16,7 +16,7 @@ use tch::{Device, Kind, Tensor};
 use crate::error::{Error, Location, Result};
 use crate::ner::config::Architecture;
 use crate::ner::model::TokenClassifier;
-use crate::relations::head::{HeadConfig, RelationHead};
+use crate::relations::head::{HeadConfig, HeadDesign, RelationHead};
 use crate::relations::schema::Schema;
 
 pub const SETTINGS_FILE: &str = "relation.json";
@@ -62,11 +62,12 @@ impl JointModel {
         schema: Schema,
         joint: bool,
         sentence_window: usize,
-        pair_context: bool,
-        encoder_layers: usize,
+        design: HeadDesign,
     ) -> Result<Self> {
+        let encoder_layers = design.encoder_layers;
         let config = HeadConfig {
-            context: pair_context,
+            context: design.pair_context,
+            sentence_context: design.sentence_context,
             encoder_layers,
             ..HeadConfig::new(
                 ner.hidden_size,
@@ -96,40 +97,9 @@ impl JointModel {
 
     /// Load a relation model directory and the NER model it names.
     pub fn load(dir: &Path, device: Device) -> Result<Self> {
-        let loc = Location::file(dir);
-        if !dir.is_dir() {
-            return Err(Error::input(&loc, "relation model directory not found"));
-        }
+        let (settings, schema) = read_settings(dir)?;
         let path = dir.join(SETTINGS_FILE);
-        if !path.is_file() {
-            return Err(Error::input(
-                &loc,
-                format!("not a relation model directory: {SETTINGS_FILE} is missing"),
-            ));
-        }
-        let text = crate::error::read_to_string(&path)?;
-        let settings: RelationSettings = serde_json::from_str(&text)
-            .map_err(|e| Error::input(&Location::file(&path).at_line(e.line()), e.to_string()))?;
-        if settings.format != FORMAT {
-            return Err(Error::input(
-                &Location::file(&path),
-                format!("format {:?}, expected {FORMAT:?}", settings.format),
-            ));
-        }
-        let schema = Schema::load(&dir.join(SCHEMA_FILE))?;
         let c = &settings.head;
-        if c.labels != schema.relations.len()
-            || c.entity_types != schema.entity_types.len()
-            || settings.thresholds.len() != c.labels
-        {
-            return Err(Error::input(
-                &Location::file(&path),
-                format!(
-                    "the head has {} labels and {} entity types but the schema {} and {} ({} thresholds): the files do not belong together",
-                    c.labels, c.entity_types, schema.relations.len(), schema.entity_types.len(), settings.thresholds.len()
-                ),
-            ));
-        }
         let ner_dir = dir.join(&settings.ner_model);
         let weights = ner_weights(&ner_dir)?;
         let sha = sha256_file(&weights)?;
@@ -243,6 +213,47 @@ impl JointModel {
 
 /// Where the head's variables live: under [`HEAD_PREFIX`], in optimizer parameter group
 /// [`HEAD_GROUP`] so that training can give it its own learning rate.
+
+/// The settings and schema of a relation model directory, checked to belong together (the
+/// weights are not read).
+pub fn read_settings(dir: &Path) -> Result<(RelationSettings, Schema)> {
+    let loc = Location::file(dir);
+    if !dir.is_dir() {
+        return Err(Error::input(&loc, "relation model directory not found"));
+    }
+    let path = dir.join(SETTINGS_FILE);
+    if !path.is_file() {
+        return Err(Error::input(
+            &loc,
+            format!("not a relation model directory: {SETTINGS_FILE} is missing"),
+        ));
+    }
+    let text = crate::error::read_to_string(&path)?;
+    let settings: RelationSettings = serde_json::from_str(&text)
+        .map_err(|e| Error::input(&Location::file(&path).at_line(e.line()), e.to_string()))?;
+    if settings.format != FORMAT {
+        return Err(Error::input(
+            &Location::file(&path),
+            format!("format {:?}, expected {FORMAT:?}", settings.format),
+        ));
+    }
+    let schema = Schema::load(&dir.join(SCHEMA_FILE))?;
+    let c = &settings.head;
+    if c.labels != schema.relations.len()
+        || c.entity_types != schema.entity_types.len()
+        || settings.thresholds.len() != c.labels
+    {
+        return Err(Error::input(
+                &Location::file(&path),
+                format!(
+                    "the head has {} labels and {} entity types but the schema {} and {} ({} thresholds): the files do not belong together",
+                    c.labels, c.entity_types, schema.relations.len(), schema.entity_types.len(), settings.thresholds.len()
+                ),
+            ));
+    }
+    Ok((settings, schema))
+}
+
 fn head_path(ner: &TokenClassifier) -> tch::nn::Path<'_> {
     ner.vs.root().set_group(HEAD_GROUP) / HEAD_PREFIX
 }
@@ -345,6 +356,13 @@ mod tests {
     use super::*;
     use crate::ner::config::ModelConfig;
 
+    /// A head with the pair context and one encoder layer of its own.
+    const LAYER_1: HeadDesign = HeadDesign {
+        pair_context: true,
+        sentence_context: false,
+        encoder_layers: 1,
+    };
+
     /// A random two-layer BERT tagger saved in `dir`.
     fn two_layer_tagger(dir: &Path) -> TokenClassifier {
         std::fs::create_dir_all(dir).unwrap();
@@ -381,7 +399,12 @@ pairs = [["PER", "PER"]]
         let tmp = tempfile::tempdir().unwrap();
         let ner_dir = tmp.path().join("ner");
         let ner = two_layer_tagger(&ner_dir);
-        let mut model = JointModel::new(ner, ner_dir.clone(), schema(), false, 1, true, 1).unwrap();
+        let design = HeadDesign {
+            pair_context: true,
+            sentence_context: true,
+            encoder_layers: 1,
+        };
+        let mut model = JointModel::new(ner, ner_dir.clone(), schema(), false, 1, design).unwrap();
         let ids = Tensor::from_slice(&[2i64, 5, 7, 3, 0]).unsqueeze(0);
         let mask = Tensor::from_slice(&[1i64, 1, 1, 1, 0]).unsqueeze(0);
         let (hidden, _, layers) = model.ner.forward_layers(&ids, &mask, None, false).unwrap();
@@ -392,14 +415,15 @@ pairs = [["PER", "PER"]]
         assert!(diff < 1e-5, "{diff}");
 
         let mut p = crate::relations::head::PairInputs::default();
-        let a = p.mention(0, (1, 2), 0, 1);
-        let b = p.mention(0, (3, 4), 0, 1);
+        let a = p.mention(0, (1, 2), (1, 4), 0, 1);
+        let b = p.mention(0, (3, 4), (1, 4), 0, 1);
         p.pair(a, b);
         let before = model.head.forward_t(&states, &mask, &p, false);
         let out = tmp.path().join("relations");
         model.save(&out, false).unwrap();
         let loaded = JointModel::load(&out, Device::Cpu).unwrap();
         assert_eq!(loaded.settings.head.encoder_layers, 1);
+        assert!(loaded.settings.head.sentence_context);
         let (hidden, _, layers) = loaded.ner.forward_layers(&ids, &mask, None, false).unwrap();
         let states = loaded.head_states(&hidden, layers.as_deref()).unwrap();
         let after = loaded.head.forward_t(&states, &mask, &p, false);
@@ -412,12 +436,12 @@ pairs = [["PER", "PER"]]
         let tmp = tempfile::tempdir().unwrap();
         let ner_dir = tmp.path().join("ner");
         let ner = two_layer_tagger(&ner_dir);
-        let mut model = JointModel::new(ner, ner_dir, schema(), false, 1, true, 1).unwrap();
+        let mut model = JointModel::new(ner, ner_dir, schema(), false, 1, LAYER_1).unwrap();
         let ids = Tensor::from_slice(&[2i64, 5, 7, 3, 9, 4]).unsqueeze(0);
         let mask = ids.ones_like();
         let mut p = crate::relations::head::PairInputs::default();
-        let a = p.mention(0, (1, 2), 0, 1);
-        let b = p.mention(0, (4, 5), 0, 1);
+        let a = p.mention(0, (1, 2), (1, 5), 0, 1);
+        let b = p.mention(0, (4, 5), (1, 5), 0, 1);
         p.pair(a, b);
         p.pair(b, a);
         let scores = |m: &JointModel| {
@@ -440,7 +464,11 @@ pairs = [["PER", "PER"]]
         let tmp = tempfile::tempdir().unwrap();
         let ner_dir = tmp.path().join("ner");
         let ner = two_layer_tagger(&ner_dir);
-        let err = JointModel::new(ner, ner_dir, schema(), false, 1, true, 2)
+        let design = HeadDesign {
+            encoder_layers: 2,
+            ..LAYER_1
+        };
+        let err = JointModel::new(ner, ner_dir, schema(), false, 1, design)
             .err()
             .unwrap()
             .to_string();

@@ -20,6 +20,8 @@ pub struct Mention {
     pub tokens: Range<usize>,
     /// Sub-word positions in the window, `[start, end)`.
     pub subwords: Range<usize>,
+    /// Sub-word positions of its sentence group in the window, `[start, end)`.
+    pub sentence: Range<usize>,
     /// Index into the schema's entity types.
     pub type_id: usize,
     /// Index of its sentence group in the document (`ner::features::sentence_groups`).
@@ -43,9 +45,10 @@ pub struct Candidate {
     pub allowed: Vec<bool>,
 }
 
-/// The mentions among `spans` that this window decides, with their sub-word ranges. A mention
-/// is the window's when its first word is decided here and all its words are in the window.
-pub fn place(w: &Window, spans: &[TokenMention]) -> Vec<Mention> {
+/// The mentions among `spans` that this window decides, with their sub-word ranges and their
+/// sentences' (`group_of`: the sentence group of each document token). A mention is the
+/// window's when its first word is decided here and all its words are in the window.
+pub fn place(w: &Window, spans: &[TokenMention], group_of: &[usize]) -> Vec<Mention> {
     let mut out = Vec::new();
     for (key, s) in spans.iter().enumerate() {
         if !w.decides.contains(&s.tokens.start) {
@@ -55,10 +58,15 @@ pub fn place(w: &Window, spans: &[TokenMention]) -> Vec<Mention> {
         let last = w.word_of.iter().rposition(|x| *x == Some(s.tokens.end - 1));
         if let (Some(a), Some(b)) = (first, last) {
             if a <= b {
+                // A sentence group is contiguous, and the window holds all of a decided one.
+                let in_sentence = |x: &Option<usize>| x.is_some_and(|t| group_of[t] == s.group);
+                let first = w.word_of.iter().position(in_sentence).unwrap_or(a);
+                let last = w.word_of.iter().rposition(in_sentence).unwrap_or(b);
                 out.push(Mention {
                     key,
                     tokens: s.tokens.clone(),
                     subwords: a..b + 1,
+                    sentence: first..last + 1,
                     type_id: s.type_id,
                     group: s.group,
                 });
@@ -160,7 +168,8 @@ pairs = [["PER", "PER"]]
                 group: 1,
             },
         ];
-        let m = place(&window(), &spans);
+        // Words 0-2 are sentence 0, word 3 sentence 1.
+        let m = place(&window(), &spans, &[0, 0, 0, 1]);
         assert_eq!(
             m.len(),
             2,
@@ -168,6 +177,16 @@ pairs = [["PER", "PER"]]
         );
         assert_eq!(m[0].subwords, 1..4);
         assert_eq!(m[1].subwords, 4..5);
+        assert_eq!(m[0].sentence, 1..5);
+        assert_eq!(m[1].sentence, 1..5);
+        // With word 0 a sentence of its own, the second mention's sentence starts at word 1.
+        let own = [TokenMention {
+            tokens: 2..3,
+            type_id: 1,
+            group: 1,
+        }];
+        let m = place(&window(), &own, &[0, 1, 1, 2]);
+        assert_eq!(m[0].sentence, 2..5);
     }
 
     #[test]
@@ -177,6 +196,7 @@ pairs = [["PER", "PER"]]
             key,
             tokens: key..key + 1,
             subwords: key + 1..key + 2,
+            sentence: 1..5,
             type_id,
             group,
         };

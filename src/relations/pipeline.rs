@@ -223,7 +223,7 @@ fn classify_batch(
     for (row, (w, decided)) in batch.windows.iter().zip(&batch.decided).enumerate() {
         let (spans, names) =
             decided_mentions(model, w, decided, &group_of[w.doc], labels, decoding)?;
-        let placed = pairs::place(w, &spans);
+        let placed = pairs::place(w, &spans, &group_of[w.doc]);
         let cands = pairs::candidates(&placed, &model.schema, model.settings.sentence_window);
         if cands.is_empty() {
             continue;

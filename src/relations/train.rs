@@ -41,7 +41,8 @@ use crate::ner::train::{
 };
 use crate::ner::NerOptions;
 use crate::relations::batches::{cache_hidden, examples, step_losses, Example};
-use crate::relations::model::{JointModel, HEAD_GROUP};
+use crate::relations::head::HeadDesign;
+use crate::relations::model::{read_settings, JointModel, HEAD_GROUP};
 use crate::relations::pipeline::predict;
 use crate::relations::schema::Schema;
 
@@ -66,6 +67,27 @@ pub struct RelationTrainConfig {
     /// Frozen mode: the head gets trainable copies of this many of the encoder's top layers.
     #[serde(default)]
     pub encoder_layers: usize,
+    /// Max-pool the pair's sentence into its representation too.
+    #[serde(default)]
+    pub sentence_context: bool,
+    /// Which epoch's model is kept.
+    #[serde(default)]
+    pub keep: Keep,
+    /// Take the per-label thresholds from this relation model (same labels) instead of tuning
+    /// them on dev: for a final model trained on train + dev, whose dev scores mean nothing.
+    #[serde(default)]
+    pub thresholds_from: Option<std::path::PathBuf>,
+}
+
+/// Which epoch's model a training run keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Keep {
+    /// The epoch with the best dev strict relation micro-F1.
+    #[default]
+    Best,
+    /// The last epoch, whatever dev says (a final model trained on train + dev, as SpERT's).
+    Last,
 }
 
 impl Default for RelationTrainConfig {
@@ -79,6 +101,9 @@ impl Default for RelationTrainConfig {
             pair_context: true,
             positive_weight: 1.0,
             encoder_layers: 0,
+            sentence_context: false,
+            keep: Keep::Best,
+            thresholds_from: None,
         }
     }
 }
@@ -128,6 +153,11 @@ pub fn train(
 ) -> Result<RelationTrainReport> {
     let device = Device::cuda_if_available();
     let b = &cfg.base;
+    // Checked before training, not after it.
+    let fixed_thresholds = match &cfg.thresholds_from {
+        Some(dir) => Some(thresholds_of(dir, &schema)?),
+        None => None,
+    };
     tch::manual_seed(b.seed as i64);
     let train_docs = prepared(train, b.limit_train_docs);
     let dev_docs = prepared(dev, None);
@@ -164,8 +194,11 @@ pub fn train(
             schema,
             cfg.joint,
             cfg.sentence_window,
-            cfg.pair_context,
-            cfg.encoder_layers,
+            HeadDesign {
+                pair_context: cfg.pair_context,
+                sentence_context: cfg.sentence_context,
+                encoder_layers: cfg.encoder_layers,
+            },
         )?;
         let state = State {
             epoch: 0,
@@ -310,7 +343,11 @@ pub fn train(
             .map_err(io_err(&log_path))?;
         writeln!(f, "{}", serde_json::to_string(&entry).expect("json"))
             .map_err(io_err(&log_path))?;
-        if rels.f1 > state.report.best_dev_f1 {
+        let kept = match cfg.keep {
+            Keep::Best => rels.f1 > state.report.best_dev_f1,
+            Keep::Last => true,
+        };
+        if kept {
             state.report.best_dev_f1 = rels.f1;
             state.report.best_epoch = epoch;
             model.save(out, b.half)?;
@@ -321,36 +358,65 @@ pub fn train(
         save_last(&mut model, &last, base, cfg)?;
         write_json(&last.join("state.json"), &state)?;
     }
-    // Thresholds: on dev, with the best epoch's model as saved.
+    // Thresholds: from another model, or on dev with the kept epoch's model as saved.
     let mut best = JointModel::load(out, device)?;
-    let (thresholds, tuned) =
-        tune_thresholds(&best, &featurizer, &dev_docs, &opts, cfg.threshold_floor)?;
-    // Per-label optima need not add up to a better micro-F1 (a label tuned on a handful of dev
-    // cases overfits): keep them only if they do.
-    let thresholds = if tuned >= state.report.best_dev_f1 {
-        thresholds
-    } else {
-        BTreeMap::new()
+    let (thresholds, tuned) = match fixed_thresholds {
+        Some(fixed) => (fixed, None),
+        None => {
+            let (thresholds, tuned) =
+                tune_thresholds(&best, &featurizer, &dev_docs, &opts, cfg.threshold_floor)?;
+            // Per-label optima need not add up to a better micro-F1 (a label tuned on a
+            // handful of dev cases overfits): keep them only if they do.
+            if tuned >= state.report.best_dev_f1 {
+                (thresholds, Some(tuned))
+            } else {
+                (BTreeMap::new(), Some(tuned))
+            }
+        }
     };
     for (l, r) in best.schema.relations.iter().enumerate() {
         best.settings.thresholds[l] = thresholds.get(&r.name).copied().unwrap_or(0.5);
     }
     best.save_settings(out)?;
     state.report.thresholds = thresholds;
-    state.report.tuned_dev_f1 = Some(tuned.max(state.report.best_dev_f1));
+    state.report.tuned_dev_f1 = tuned.map(|t| t.max(state.report.best_dev_f1));
     write_json(&out.join("train_report.json"), &state.report)?;
+    let kept = match cfg.keep {
+        Keep::Best => "best epoch",
+        Keep::Last => "last epoch",
+    };
+    let thresholds = match tuned {
+        Some(t) if state.report.thresholds.is_empty() => {
+            format!("{:.2} with per-label thresholds (not kept)", 100.0 * t)
+        }
+        Some(t) => format!("{:.2} with per-label thresholds", 100.0 * t),
+        None => "thresholds from --thresholds-from".to_string(),
+    };
     eprintln!(
-        "best epoch {}: dev strict relation F1 {:.2} at 0.5, {:.2} with per-label thresholds{}",
+        "{kept} {}: dev strict relation F1 {:.2} at 0.5, {thresholds}",
         state.report.best_epoch,
         100.0 * state.report.best_dev_f1,
-        100.0 * tuned,
-        if state.report.thresholds.is_empty() {
-            " (not kept)"
-        } else {
-            ""
-        }
     );
     Ok(state.report)
+}
+
+/// The per-label thresholds of the relation model in `dir`, whose labels must be `schema`'s.
+fn thresholds_of(dir: &Path, schema: &Schema) -> Result<BTreeMap<String, f32>> {
+    let (settings, theirs) = read_settings(dir)?;
+    if theirs.labels() != schema.labels() {
+        return Err(Error::Usage(format!(
+            "--thresholds-from {}: its labels {:?} are not the schema's {:?}",
+            dir.display(),
+            theirs.labels(),
+            schema.labels()
+        )));
+    }
+    Ok(schema
+        .labels()
+        .into_iter()
+        .map(String::from)
+        .zip(settings.thresholds)
+        .collect())
 }
 
 /// Entity F1 (conlleval), strict relation micro-F1 and per-label relation scores on `dev`,
