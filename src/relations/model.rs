@@ -211,9 +211,6 @@ impl JointModel {
     }
 }
 
-/// Where the head's variables live: under [`HEAD_PREFIX`], in optimizer parameter group
-/// [`HEAD_GROUP`] so that training can give it its own learning rate.
-
 /// The settings and schema of a relation model directory, checked to belong together (the
 /// weights are not read).
 pub fn read_settings(dir: &Path) -> Result<(RelationSettings, Schema)> {
@@ -254,6 +251,8 @@ pub fn read_settings(dir: &Path) -> Result<(RelationSettings, Schema)> {
     Ok((settings, schema))
 }
 
+/// Where the head's variables live: under [`HEAD_PREFIX`], in optimizer parameter group
+/// [`HEAD_GROUP`] so that training can give it its own learning rate.
 fn head_path(ner: &TokenClassifier) -> tch::nn::Path<'_> {
     ner.vs.root().set_group(HEAD_GROUP) / HEAD_PREFIX
 }
