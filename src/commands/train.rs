@@ -79,10 +79,15 @@ pub fn relations(args: &TrainRelationsArgs, diag: &mut Diagnostics) -> Result<()
         &cfg,
         !args.run.quiet,
     )?;
+    // The dev score of what was kept: per-label thresholds, or 0.5 everywhere.
+    let f1 = match report.tuned_dev_f1 {
+        Some(tuned) if !report.thresholds.is_empty() => tuned,
+        _ => report.best_dev_f1,
+    };
     eprintln!(
-        "best epoch {} (dev strict relation F1 {:.2}); model in {}",
+        "epoch {} kept (dev strict relation F1 {:.2}); model in {}",
         report.best_epoch,
-        100.0 * report.tuned_dev_f1.unwrap_or(report.best_dev_f1),
+        100.0 * f1,
         args.data.out.display()
     );
     Ok(())

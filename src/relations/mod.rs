@@ -8,6 +8,7 @@ pub mod model;
 pub mod pairs;
 pub mod pipeline;
 pub mod schema;
+pub mod thresholds;
 pub mod train;
 
 pub use model::JointModel;

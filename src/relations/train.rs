@@ -30,7 +30,7 @@ use tch::Device;
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::eval::counts::add_counts;
-use crate::eval::relations::{best_thresholds, relation_counts, RelationSetting};
+use crate::eval::relations::{relation_counts, RelationSetting};
 use crate::eval::{entity_counts, LabelCounts, ScoreTable};
 use crate::ner::features::{Featurizer, WindowConfig};
 use crate::ner::model::TokenClassifier;
@@ -45,6 +45,7 @@ use crate::relations::head::HeadDesign;
 use crate::relations::model::{read_settings, JointModel, HEAD_GROUP};
 use crate::relations::pipeline::predict;
 use crate::relations::schema::Schema;
+use crate::relations::thresholds::{self, ThresholdChoice};
 
 /// Everything that decides a relation training run (`training_args.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,9 +129,20 @@ pub struct RelationTrainReport {
     pub best_epoch: usize,
     pub best_dev_f1: f64,
     pub epochs: Vec<RelationEpochLog>,
-    /// Dev strict micro-F1 with the thresholds chosen after training.
+    /// Dev strict micro-F1 with per-label thresholds tuned on all of dev (in-sample).
     pub tuned_dev_f1: Option<f64>,
+    /// Cross-validated dev strict micro-F1 that decided whether the thresholds are kept.
+    #[serde(default)]
+    pub cv_dev_f1: Option<CrossValidated>,
+    /// The kept per-label thresholds (empty: 0.5 for every label).
     pub thresholds: BTreeMap<String, f32>,
+}
+
+/// Cross-validated dev strict micro-F1 of per-label thresholds and of 0.5 everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CrossValidated {
+    pub per_label: f64,
+    pub at_half: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -209,6 +221,7 @@ pub fn train(
                 best_dev_f1: -1.0,
                 epochs: Vec::new(),
                 tuned_dev_f1: None,
+                cv_dev_f1: None,
                 thresholds: BTreeMap::new(),
             },
         };
@@ -363,15 +376,9 @@ pub fn train(
     let (thresholds, tuned) = match fixed_thresholds {
         Some(fixed) => (fixed, None),
         None => {
-            let (thresholds, tuned) =
+            let choice =
                 tune_thresholds(&best, &featurizer, &dev_docs, &opts, cfg.threshold_floor)?;
-            // Per-label optima need not add up to a better micro-F1 (a label tuned on a
-            // handful of dev cases overfits): keep them only if they do.
-            if tuned >= state.report.best_dev_f1 {
-                (thresholds, Some(tuned))
-            } else {
-                (BTreeMap::new(), Some(tuned))
-            }
+            (choice.thresholds.clone(), Some(choice))
         }
     };
     for (l, r) in best.schema.relations.iter().enumerate() {
@@ -379,19 +386,27 @@ pub fn train(
     }
     best.save_settings(out)?;
     state.report.thresholds = thresholds;
-    state.report.tuned_dev_f1 = tuned.map(|t| t.max(state.report.best_dev_f1));
+    state.report.tuned_dev_f1 = tuned.as_ref().map(|c| c.tuned_f1);
+    state.report.cv_dev_f1 = tuned.as_ref().map(|c| CrossValidated {
+        per_label: c.cv_per_label_f1,
+        at_half: c.cv_half_f1,
+    });
     write_json(&out.join("train_report.json"), &state.report)?;
     let kept = match cfg.keep {
         Keep::Best => "best epoch",
         Keep::Last => "last epoch",
     };
-    let thresholds = match tuned {
-        Some(t) if state.report.thresholds.is_empty() => {
-            format!("{:.2} with per-label thresholds (not kept)", 100.0 * t)
-        }
-        Some(t) => format!("{:.2} with per-label thresholds", 100.0 * t),
-        None => "thresholds from --thresholds-from".to_string(),
-    };
+    let thresholds =
+        match &tuned {
+            Some(c) => format!(
+            "per-label thresholds {} ({}-fold cross-validation on dev: {:.2} against {:.2} at 0.5)",
+            if c.thresholds.is_empty() { "not kept" } else { "kept" },
+            thresholds::FOLDS,
+            100.0 * c.cv_per_label_f1,
+            100.0 * c.cv_half_f1
+        ),
+            None => "thresholds from --thresholds-from".to_string(),
+        };
     eprintln!(
         "{kept} {}: dev strict relation F1 {:.2} at 0.5, {thresholds}",
         state.report.best_epoch,
@@ -460,34 +475,21 @@ pub fn symmetric_labels(schema: &Schema) -> BTreeSet<String> {
         .collect()
 }
 
-/// Per-label thresholds that maximise each label's strict F1 on dev, and the micro-F1 they give.
+/// Thresholds for `model` from its predictions on dev (see [`thresholds::choose`]).
 fn tune_thresholds(
     model: &JointModel,
     featurizer: &Featurizer,
     dev: &[Document],
     opts: &NerOptions,
     floor: f32,
-) -> Result<(BTreeMap<String, f32>, f64)> {
+) -> Result<ThresholdChoice> {
     let mut pred = dev.to_vec();
     predict(model, featurizer, &mut pred, opts, Some(floor))?;
-    let symmetric = symmetric_labels(&model.schema);
-    let best = best_thresholds(
-        dev.iter().zip(&pred),
-        RelationSetting::Strict,
-        &symmetric,
-        false,
-    );
-    let thresholds: BTreeMap<String, f32> = best.into_iter().map(|(l, (t, _))| (l, t)).collect();
-    let mut rels = LabelCounts::new();
-    for (g, p) in dev.iter().zip(pred.iter_mut()) {
-        p.relations
-            .retain(|r| r.score.unwrap_or(1.0) >= *thresholds.get(&r.label).unwrap_or(&0.5));
-        add_counts(
-            &mut rels,
-            &relation_counts(g, p, RelationSetting::Strict, &symmetric, false),
-        );
-    }
-    Ok((thresholds, ScoreTable::from_counts(&rels).micro.f1))
+    Ok(thresholds::choose(
+        dev,
+        &pred,
+        &symmetric_labels(&model.schema),
+    ))
 }
 
 fn copy_tokenizer(base: &Path, out: &Path, joint: bool) -> Result<()> {
