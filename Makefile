@@ -96,7 +96,8 @@ threshold-cv: build
 	$(PYTHON) scripts/threshold_cv.py > eval/results/relation-thresholds.md
 
 # The CoNLL04 benchmark (issue 5): joint NER + relations training, end-to-end test scores and the
-# relation stage's time (eval/results/conll04*.md); about 25 minutes on 2 idle cores.
+# relation stage's time, then the final model on train + dev (eval/results/conll04*.md); about
+# 25 minutes on 2 idle cores.
 conll04: build
 	scripts/conll04_benchmark.sh
 
