@@ -48,13 +48,14 @@ pub fn choose(
             order.swap(i, rng.below(i + 1));
         }
         for fold in 0..FOLDS {
-            let (held, rest): (Vec<(usize, usize)>, Vec<(usize, usize)>) = order
-                .iter()
-                .copied()
-                .enumerate()
-                .partition(|(k, _)| k % FOLDS == fold);
-            let held: Vec<usize> = held.into_iter().map(|(_, d)| d).collect();
-            let rest: Vec<usize> = rest.into_iter().map(|(_, d)| d).collect();
+            let in_fold = |want: bool| -> Vec<usize> {
+                let picked = order
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| (k % FOLDS == fold) == want);
+                picked.map(|(_, &d)| d).collect()
+            };
+            let (held, rest) = (in_fold(true), in_fold(false));
             let fitted = tune(gold, pred, &rest, symmetric);
             add_counts(
                 &mut per_label,
