@@ -317,6 +317,11 @@ pub struct TrainRelationsArgs {
     /// Loss weight of a positive (pair, label): above 1 favours recall (most pairs hold none).
     #[arg(long, default_value_t = 1.0)]
     pub positive_weight: f64,
+    /// Add N copies of each training document in which every entity mention is replaced by
+    /// another training mention of its type (mention replacement), so that the model learns
+    /// from the words around a pair rather than from the names in it.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub mention_swaps: usize,
     /// Give the head trainable copies of the encoder's top N layers (it reads the layer below
     /// them). Without --joint, NER stays as it is; with --joint, NER and relations share the
     /// lower layers and each has its top N to itself. Relations cost N layers more on the

@@ -14,6 +14,7 @@ pub mod tags;
 pub use document::{Document, Entity, Relation, Span};
 pub use error::{Diagnostics, Error, Location, Result};
 pub mod annotate;
+pub mod augment;
 pub mod cli;
 pub mod commands;
 pub mod eval;

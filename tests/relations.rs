@@ -166,17 +166,31 @@ fn joint_training_on_conll04_annotates_and_resumes() {
 
     // The head with an encoder layer of its own on the jointly trained encoder: it is saved
     // with the model, the saved NER config asks for no layer outputs, and annotation uses it.
+    // Trained with one mention-swapped copy of each document, which doubles the steps.
     let base2 = tmp.path().join("base2");
     tiny_backbone_with_layers(&base2, &corpus, 2);
     let own = tmp.path().join("own");
-    run_with(&own, "2", false, &base2, &["--encoder-layers", "1"]);
+    run_with(
+        &own,
+        "2",
+        false,
+        &base2,
+        &["--encoder-layers", "1", "--mention-swaps", "1"],
+    );
     let settings: Value =
         serde_json::from_str(&std::fs::read_to_string(own.join("relation.json")).unwrap()).unwrap();
     assert_eq!(settings["head"]["encoder_layers"], 1);
     let config = std::fs::read_to_string(own.join("config.json")).unwrap();
     assert!(!config.contains("output_hidden_states"), "{config}");
-    let log: Vec<Value> = read_jsonl(&own.join("train_log.jsonl"));
-    assert!(loss(&log[1]) < loss(&log[0]), "{log:?}");
+    let own_log: Vec<Value> = read_jsonl(&own.join("train_log.jsonl"));
+    assert!(loss(&own_log[1]) < loss(&own_log[0]), "{own_log:?}");
+    let steps = |log: &[Value]| log[1]["steps"].as_u64().unwrap() as f64;
+    assert!(
+        steps(&own_log) > 1.8 * steps(&log),
+        "the swapped copies were not trained on: {} steps against {}",
+        steps(&own_log),
+        steps(&log)
+    );
     assert_eq!(annotate_test(&own).len(), 30);
 
     // A final model on train + dev with the sentence context: every epoch's model is kept (the

@@ -68,6 +68,7 @@ pub fn relations(args: &TrainRelationsArgs, diag: &mut Diagnostics) -> Result<()
         sentence_context: args.sentence_context,
         keep: args.keep,
         thresholds_from: args.thresholds_from.clone(),
+        mention_swaps: args.mention_swaps,
         ..RelationTrainConfig::default()
     };
     let report = crate::relations::train::train(

@@ -27,6 +27,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use tch::Device;
 
+use crate::augment::replaced_copies;
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::eval::counts::add_counts;
@@ -78,6 +79,10 @@ pub struct RelationTrainConfig {
     /// them on dev: for a final model trained on train + dev, whose dev scores mean nothing.
     #[serde(default)]
     pub thresholds_from: Option<std::path::PathBuf>,
+    /// Add this many copies of each training document with its entity mentions replaced by
+    /// other training mentions of the same type (`augment`), so that names weigh less.
+    #[serde(default)]
+    pub mention_swaps: usize,
 }
 
 /// Which epoch's model a training run keeps.
@@ -105,6 +110,7 @@ impl Default for RelationTrainConfig {
             sentence_context: false,
             keep: Keep::Best,
             thresholds_from: None,
+            mention_swaps: 0,
         }
     }
 }
@@ -171,7 +177,11 @@ pub fn train(
         None => None,
     };
     tch::manual_seed(b.seed as i64);
-    let train_docs = prepared(train, b.limit_train_docs);
+    let mut train_docs = prepared(train, b.limit_train_docs);
+    if cfg.mention_swaps > 0 {
+        let copies = replaced_copies(&train_docs, cfg.mention_swaps, b.seed);
+        train_docs.extend(copies);
+    }
     let dev_docs = prepared(dev, None);
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let last = out.join("last");
