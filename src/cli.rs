@@ -143,6 +143,11 @@ pub struct AnnotateArgs {
     /// Entities only, even where a default relation model exists.
     #[arg(long)]
     pub no_relations: bool,
+    /// Keep every relation scoring at least this (0 to 1) instead of each label's threshold
+    /// stored with the model: lower for recall (a reviewer's candidate list), higher for
+    /// precision.
+    #[arg(long, value_name = "SCORE", conflicts_with = "no_relations", value_parser = unit_interval)]
+    pub relation_threshold: Option<f32>,
     /// JSON Lines input: the field holding the document id (a missing id becomes
     /// `<file>:<line>`).
     #[arg(long, default_value = "id")]
@@ -442,6 +447,16 @@ pub fn run(command: Command, diag: &mut Diagnostics) -> crate::Result<()> {
         Command::Train(TrainCommand::Relations(args)) => commands::train::relations(&args, diag),
         Command::Schema(SchemaCommand::Check { file }) => commands::schema::check(&file),
         Command::Schema(SchemaCommand::Show { file }) => commands::schema::show(&file),
+    }
+}
+
+/// A score between 0 and 1.
+fn unit_interval(s: &str) -> std::result::Result<f32, String> {
+    let v: f32 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not between 0 and 1"))
     }
 }
 

@@ -84,3 +84,35 @@ fn shipped_relation_model_runs_by_default_on_the_seed_story() {
     assert!(putin.mentions.len() > 1, "{putin:?}");
     assert!(doc.triples.iter().any(|t| t.label == "leader of"));
 }
+
+/// `--relation-threshold` replaces the labels' thresholds: a low one keeps more relations, every
+/// one scoring at least it; a score outside [0, 1] is refused.
+#[test]
+fn one_relation_threshold_for_every_label() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["annotate", "examples/putin-calls.txt", "-o", "-"];
+        args.extend_from_slice(extra);
+        command(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("ertag runs")
+    };
+    let doc = |out: std::process::Output| -> Document {
+        serde_json::from_str(&ok(&out)).expect("one JSON document")
+    };
+    let default = doc(run(&[]));
+    let low = doc(run(&["--relation-threshold", "0.05"]));
+    assert!(
+        low.relations.len() > default.relations.len(),
+        "{} relations at 0.05, {} by default",
+        low.relations.len(),
+        default.relations.len()
+    );
+    for r in &low.relations {
+        assert!(r.score.unwrap() >= 0.05, "{r:?}");
+    }
+    let refused = run(&["--relation-threshold", "1.5"]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("not between 0 and 1"), "{err}");
+}

@@ -97,6 +97,12 @@ pub fn run(args: &AnnotateArgs, diag: &mut Diagnostics) -> Result<()> {
     let device = Device::cuda_if_available();
     let result = match &models {
         Models::Ner(dir) => {
+            if args.relation_threshold.is_some() {
+                return Err(Error::Usage(format!(
+                    "--relation-threshold: no relation model runs (NER model {} alone)",
+                    dir.display()
+                )));
+            }
             let mut model = NerModel::load(dir, device, ner_opts)?;
             model.set_precision(args.precision);
             annotate::run(&mut source, &model, &batch, diag)
@@ -104,6 +110,7 @@ pub fn run(args: &AnnotateArgs, diag: &mut Diagnostics) -> Result<()> {
         Models::Relations(dir) => {
             let mut model = RelationTagger::load(dir, device, ner_opts)?;
             model.set_precision(args.precision);
+            model.set_threshold(args.relation_threshold);
             annotate::run(&mut source, &model, &batch, diag)
         }
     };

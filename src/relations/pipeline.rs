@@ -32,6 +32,8 @@ pub struct RelationTagger {
     featurizer: Featurizer,
     segmenter: Segmenter,
     opts: NerOptions,
+    /// One threshold for every label instead of the model's (`--relation-threshold`).
+    threshold: Option<f32>,
 }
 
 impl RelationTagger {
@@ -43,7 +45,13 @@ impl RelationTagger {
             featurizer,
             segmenter: Segmenter::default(),
             opts,
+            threshold: None,
         })
+    }
+
+    /// Keep relations scoring at least `threshold`, whatever the labels' own thresholds.
+    pub fn set_threshold(&mut self, threshold: Option<f32>) {
+        self.threshold = threshold;
     }
 
     /// Compute in `precision` from now on. The head shares the NER model's variable store, so
@@ -58,7 +66,13 @@ impl RelationTagger {
         for doc in docs.iter_mut().filter(|d| d.tokens.is_empty()) {
             self.segmenter.segment(doc);
         }
-        predict(&self.model, &self.featurizer, docs, &self.opts, None)
+        predict(
+            &self.model,
+            &self.featurizer,
+            docs,
+            &self.opts,
+            self.threshold,
+        )
     }
 
     /// What splits documents without tokens into sentences and words.
