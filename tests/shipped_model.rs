@@ -51,7 +51,8 @@ fn shipped_model_tags_the_seed_story() {
 /// The shipped relation model (`models/relations/`, a head on the shipped NER model's encoder)
 /// runs by default: it finds the seed story's roles, links only mentions of its own document with
 /// its schema's labels, and groups mentions into actors and triples. (Putin's phone calls and
-/// Russia -> Iran `opposes interference` are not found: see `models/relations/README.md`.)
+/// Russia -> Iran `opposes interference` are not found at the model's thresholds: see
+/// `models/relations/README.md`.)
 #[test]
 fn shipped_relation_model_runs_by_default_on_the_seed_story() {
     let doc = annotate_seed_story();
