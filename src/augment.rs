@@ -220,24 +220,15 @@ pub fn replace_mentions(doc: &Document, pool: &MentionPool, rng: &mut SplitMix64
     }
 }
 
-/// The tokens that exactly cover `span`, or `None` if a token straddles its border or none
-/// lies in it. A document without tokens gives `None`.
-fn tokens_within(doc: &Document, span: Span) -> Option<Vec<Span>> {
-    if doc
+/// The tokens that exactly cover `span` (one starts where it starts, one ends where it ends, as
+/// `eval::entities::token_spans` decides), or `None`. A document without tokens gives `None`.
+fn tokens_within(doc: &Document, span: Span) -> Option<&[Span]> {
+    let first = doc
         .tokens
-        .iter()
-        .any(|t| t.overlaps(span) && !span.contains(*t))
-    {
-        return None;
-    }
-    let inner: Vec<Span> = doc
-        .tokens
-        .iter()
-        .copied()
-        .filter(|t| span.contains(*t) && !t.is_empty())
-        .collect();
-    let covered = inner.first()?.start == span.start && inner.last()?.end == span.end;
-    covered.then_some(inner)
+        .binary_search_by_key(&span.start, |t| t.start)
+        .ok()?;
+    let last = doc.tokens.binary_search_by_key(&span.end, |t| t.end).ok()?;
+    (first <= last).then(|| &doc.tokens[first..=last])
 }
 
 #[cfg(test)]
