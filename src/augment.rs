@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::document::{Document, Relation, Span};
 use crate::eval::bootstrap::SplitMix64;
+use crate::offsets::CharIndex;
 use crate::relations::document_level::actors;
 
 /// One mention that can stand in for another: its text and its tokens (relative offsets).
@@ -187,6 +188,7 @@ pub fn replace_mentions(doc: &Document, pool: &MentionPool, rng: &mut SplitMix64
         .iter()
         .map(|s| Span::new(map(s.start), map(s.end)))
         .collect();
+    let index = CharIndex::new(&text);
     let entities = doc
         .entities
         .iter()
@@ -196,7 +198,10 @@ pub fn replace_mentions(doc: &Document, pool: &MentionPool, rng: &mut SplitMix64
             let span = new.unwrap_or_else(|| Span::new(map(e.start), map(e.end)));
             e.start = span.start;
             e.end = span.end;
-            e.text = text.chars().skip(span.start).take(span.len()).collect();
+            e.text = index
+                .slice(span.start, span.end)
+                .expect("mapped spans lie in the new text")
+                .to_string();
             e
         })
         .collect();
