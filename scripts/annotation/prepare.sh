@@ -100,7 +100,8 @@ $ERTAG annotate "$OUT/synthetic-text.jsonl" --no-relations --decoding argmax -o 
 n=0
 for prefixes in "syn-mediate syn-military syn-threat" "syn-phone" "syn-interf" "syn-arms syn-withdraw" \
   "syn-meet syn-coop" "syn-support syn-critic" "syn-attack syn-sanction" "syn-wire" \
-  "syn-callmeet" "syn-interf2 syn-mediate2" "syn-threat2 syn-sanction2"; do
+  "syn-callmeet" "syn-interf2 syn-mediate2" "syn-threat2 syn-sanction2" \
+  "syn-speaker" "syn-coord" "syn-roles" "syn-events"; do
   b=$(printf %02d $n)
   for p in $prefixes; do grep -o "\"id\": \"$p-[0-9]*\"" "$OUT/synthetic-text.jsonl" | cut -d'"' -f4; done \
     > "$OUT/synthetic-$b.ids"
