@@ -50,9 +50,8 @@ fn shipped_model_tags_the_seed_story() {
 
 /// The shipped relation model (`models/relations/`, a head on the shipped NER model's encoder)
 /// runs by default: it finds the seed story's roles, links only mentions of its own document with
-/// its schema's labels, finds Putin's two phone calls, and groups mentions into actors and
-/// triples. (Russia -> Iran `opposes interference` is not found at the model's thresholds: see
-/// `models/relations/README.md`.)
+/// its schema's labels, finds the three relations of issue 7's done-when (Putin's two phone
+/// calls, Russia -> Iran `opposes interference`), and groups mentions into actors and triples.
 #[test]
 fn shipped_relation_model_runs_by_default_on_the_seed_story() {
     let doc = annotate_seed_story();
@@ -75,6 +74,7 @@ fn shipped_relation_model_runs_by_default_on_the_seed_story() {
         ("Masoud Pezeshkian", "leader of", "Iranian"),
         ("Vladimir Putin", "phone call", "Benjamin Netanyahu"),
         ("Vladimir Putin", "phone call", "Masoud Pezeshkian"),
+        ("Russia", "opposes interference", "Iran"),
     ] {
         let key = (h.to_string(), label.to_string(), t.to_string());
         let reverse = (t.to_string(), label.to_string(), h.to_string());
