@@ -76,7 +76,7 @@ train-ner: build backbone
 	  $(NER_TRAIN_FLAGS)
 
 # The shipped relation model (models/relations): a relation head for the geopolitics schema on the
-# shipped NER model's frozen encoder, trained on eval/corpus (train), thresholds on dev (~10 min).
+# shipped NER model's frozen encoder, trained on eval/corpus (train), thresholds on dev (~55 min).
 RELATION_MODEL := models/relations
 RELATION_TRAIN_FLAGS := --epochs 12 --batch-size 16 --head-lr 2e-3 --positive-weight 5 --seed 42 --encoder-layers 2 --lr 1e-4 --mention-swaps 3
 
