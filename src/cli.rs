@@ -333,6 +333,11 @@ pub struct TrainRelationsArgs {
     /// windows with candidate pairs.
     #[arg(long, default_value_t = 0)]
     pub encoder_layers: usize,
+    /// Run the head's own encoder layers (--encoder-layers) once per candidate pair, the two
+    /// mentions marked, so that attention knows which pair it is asked about: more accurate
+    /// relations, at the cost of those layers per pair rather than per window.
+    #[arg(long, requires = "encoder_layers")]
+    pub pair_markers: bool,
     /// CoNLL: tag scheme of the input files.
     #[arg(long, value_enum, default_value_t = TagScheme::Iob2)]
     pub scheme: TagScheme,

@@ -66,6 +66,7 @@ pub fn relations(args: &TrainRelationsArgs, diag: &mut Diagnostics) -> Result<()
         positive_weight: args.positive_weight,
         encoder_layers: args.encoder_layers,
         sentence_context: args.sentence_context,
+        pair_markers: args.pair_markers,
         keep: args.keep,
         thresholds_from: args.thresholds_from.clone(),
         mention_swaps: args.mention_swaps,

@@ -12,6 +12,10 @@
 //! two mentions) at the cost of those layers, on the windows that have candidate pairs only.
 //! Optionally ([`HeadConfig::sentence_context`]) the pair's whole sentence is max-pooled too, for
 //! the words that say what holds but stand outside the gap ("During his call with X, Y said").
+//! Optionally ([`HeadConfig::pair_markers`]) the head's own layers run once per pair, with
+//! learned vectors added to the two mentions' sub-words, so that attention knows which pair is
+//! asked about (the effect of PURE's marker tokens, Zhong & Chen 2021, at the cost of the head's
+//! layers per pair instead of a whole encoder pass per pair).
 
 use std::collections::HashMap;
 
@@ -23,6 +27,10 @@ use crate::relations::pairs::{Candidate, Mention};
 
 /// Widths (in words) above this share one embedding.
 pub const MAX_WIDTH: i64 = 15;
+
+/// Pairs run through the head's layers at once with `pair_markers` (each is a copy of its
+/// window: this bounds the memory a window with many mentions takes).
+const PAIR_CHUNK: usize = 128;
 
 /// The head's sizes, saved in `relation.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +50,10 @@ pub struct HeadConfig {
     /// Max-pool the sentence (or sentences) of the two mentions into the pair's representation.
     #[serde(default)]
     pub sentence_context: bool,
+    /// Run the head's own encoder layers once per pair, the pair's two mentions marked by a
+    /// learned vector added to their sub-words (needs `encoder_layers` > 0).
+    #[serde(default)]
+    pub pair_markers: bool,
 }
 
 impl HeadConfig {
@@ -56,6 +68,7 @@ impl HeadConfig {
             dropout: 0.1,
             encoder_layers: 0,
             sentence_context: false,
+            pair_markers: false,
         }
     }
 }
@@ -70,12 +83,16 @@ pub struct HeadDesign {
     pub sentence_context: bool,
     /// [`HeadConfig::encoder_layers`].
     pub encoder_layers: usize,
+    /// [`HeadConfig::pair_markers`].
+    pub pair_markers: bool,
 }
 
 pub struct RelationHead {
     pub config: HeadConfig,
     /// The head's own copies of the encoder's top layers (see [`HeadConfig::encoder_layers`]).
     layers: Vec<BertLayer>,
+    /// The vectors added to the head's and the tail's sub-words (with `pair_markers`).
+    markers: Option<(Tensor, Tensor)>,
     type_emb: nn::Embedding,
     width_emb: nn::Embedding,
     hidden: nn::Linear,
@@ -160,6 +177,17 @@ impl RelationHead {
                 .collect(),
             None => Vec::new(),
         };
+        let markers = c.pair_markers.then(|| {
+            let init = nn::Init::Randn {
+                mean: 0.0,
+                stdev: 0.1,
+            };
+            let markers = path / "markers";
+            (
+                markers.var("head", &[c.hidden], init),
+                markers.var("tail", &[c.hidden], init),
+            )
+        });
         let type_emb = nn::embedding(
             path / "type_embeddings",
             c.entity_types as i64,
@@ -179,6 +207,7 @@ impl RelationHead {
         RelationHead {
             config,
             layers,
+            markers,
             type_emb,
             width_emb,
             hidden,
@@ -218,8 +247,75 @@ impl RelationHead {
         inputs: &PairInputs,
         train: bool,
     ) -> Tensor {
+        match &self.markers {
+            Some(markers) if !self.layers.is_empty() => {
+                let chunks: Vec<Tensor> = (0..inputs.len())
+                    .step_by(PAIR_CHUNK)
+                    .map(|start| {
+                        let end = (start + PAIR_CHUNK).min(inputs.len());
+                        self.marked_pairs(states, mask, inputs, start..end, markers, train)
+                    })
+                    .collect();
+                if chunks.is_empty() {
+                    let kind = (self.kind(), states.device());
+                    return Tensor::zeros([0, self.config.labels as i64], kind);
+                }
+                Tensor::cat(&chunks, 0)
+            }
+            _ => self.classify(&self.encode(states, mask, train), inputs, train),
+        }
+    }
+
+    /// Logits for the pairs `range` of `inputs`, each pair in a row of its own: its window's
+    /// states, the two mentions' sub-words plus the head and tail marker vectors, through the
+    /// head's encoder layers.
+    fn marked_pairs(
+        &self,
+        states: &Tensor,
+        mask: &Tensor,
+        inputs: &PairInputs,
+        range: std::ops::Range<usize>,
+        (head_marker, tail_marker): &(Tensor, Tensor),
+        train: bool,
+    ) -> Tensor {
         let device = states.device();
-        let hidden = self.encode(states, mask, train);
+        let length = states.size()[1] as usize;
+        let mut rows = Vec::with_capacity(range.len());
+        let mut is_head = vec![0f32; range.len() * length];
+        let mut is_tail = vec![0f32; range.len() * length];
+        let mut own = PairInputs::default();
+        for (row, p) in range.enumerate() {
+            let (h, t) = (inputs.head[p] as usize, inputs.tail[p] as usize);
+            rows.push(inputs.mention_row[h]);
+            for (m, flags) in [(h, &mut is_head), (t, &mut is_tail)] {
+                let (a, b) = inputs.mention_span[m];
+                flags[row * length + a..row * length + b].fill(1.0);
+            }
+            let mut add = |m: usize| {
+                let (span, sentence) = (inputs.mention_span[m], inputs.mention_sentence[m]);
+                let (kind, width) = (inputs.mention_type[m], inputs.mention_width[m]);
+                own.mention(row, span, sentence, kind as usize, width as usize)
+            };
+            let (a, b) = (add(h), add(t));
+            own.pair(a, b);
+        }
+        let rows = Tensor::from_slice(&rows).to_device(device);
+        let flags = |v: &[f32]| {
+            Tensor::from_slice(v)
+                .view([rows.size()[0], length as i64, 1])
+                .to_device(device)
+                .to_kind(self.kind())
+        };
+        let marked = states.index_select(0, &rows).to_kind(self.kind())
+            + flags(&is_head) * head_marker
+            + flags(&is_tail) * tail_marker;
+        let hidden = self.encode(&marked, &mask.index_select(0, &rows), train);
+        self.classify(&hidden, &own, train)
+    }
+
+    /// Logits `[pairs, labels]` from the head's input states `hidden` (`[batch, length, H]`).
+    fn classify(&self, hidden: &Tensor, inputs: &PairInputs, train: bool) -> Tensor {
+        let device = hidden.device();
         let long = |v: &[i64]| Tensor::from_slice(v).to_device(device);
         // Mentions: max-pool over their sub-words.
         let spans: Vec<(i64, i64, i64)> = inputs
@@ -228,7 +324,7 @@ impl RelationHead {
             .zip(&inputs.mention_row)
             .map(|(&(a, b), &row)| (row, a as i64, b as i64))
             .collect();
-        let mentions = span_max(&hidden, &spans);
+        let mentions = span_max(hidden, &spans);
         let types = long(&inputs.mention_type).apply(&self.type_emb);
         let widths = long(&inputs.mention_width).apply(&self.width_emb);
         let mentions = Tensor::cat(&[mentions, types, widths], 1);
@@ -247,7 +343,7 @@ impl RelationHead {
                     (a.0, a.2.min(b.2), a.1.max(b.1))
                 })
                 .collect();
-            span_max(&hidden, &between)
+            span_max(hidden, &between)
         } else {
             Tensor::zeros(
                 [inputs.len() as i64, self.config.hidden],
@@ -268,7 +364,7 @@ impl RelationHead {
                     (row, sa.0.min(sb.0) as i64, sa.1.max(sb.1) as i64)
                 })
                 .collect();
-            parts.push(span_max(&hidden, &sentences));
+            parts.push(span_max(hidden, &sentences));
         }
         Tensor::cat(&parts, 1)
             .dropout(self.config.dropout, train)

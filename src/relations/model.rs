@@ -69,6 +69,7 @@ impl JointModel {
             context: design.pair_context,
             sentence_context: design.sentence_context,
             encoder_layers,
+            pair_markers: design.pair_markers,
             ..HeadConfig::new(
                 ner.hidden_size,
                 schema.relations.len(),
@@ -261,6 +262,12 @@ fn head_path(ner: &TokenClassifier) -> tch::nn::Path<'_> {
 /// parameter group 0, the encoder's, so that they learn at the encoder's rate.
 fn build_head(ner: &TokenClassifier, config: &HeadConfig) -> Result<RelationHead> {
     let layers = config.encoder_layers;
+    if config.pair_markers && layers == 0 {
+        return Err(Error::Usage(
+            "pair markers need a relation head with encoder layers of its own (--encoder-layers)"
+                .into(),
+        ));
+    }
     let bert = if layers == 0 {
         None
     } else {
@@ -360,6 +367,7 @@ mod tests {
         pair_context: true,
         sentence_context: false,
         encoder_layers: 1,
+        pair_markers: false,
     };
 
     /// A random two-layer BERT tagger saved in `dir`.
@@ -402,6 +410,7 @@ pairs = [["PER", "PER"]]
             pair_context: true,
             sentence_context: true,
             encoder_layers: 1,
+            pair_markers: false,
         };
         let mut model = JointModel::new(ner, ner_dir.clone(), schema(), false, 1, design).unwrap();
         let ids = Tensor::from_slice(&[2i64, 5, 7, 3, 0]).unsqueeze(0);
@@ -456,6 +465,89 @@ pairs = [["PER", "PER"]]
         let bf16 = scores(&model);
         let diff = (fp32 - bf16).abs().max().double_value(&[]);
         assert!(diff < 0.02, "{diff}");
+    }
+
+    #[test]
+    fn pair_markers_score_each_pair_on_its_own_marked_copy_and_are_saved() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ner_dir = tmp.path().join("ner");
+        let ner = two_layer_tagger(&ner_dir);
+        let design = HeadDesign {
+            pair_markers: true,
+            ..LAYER_1
+        };
+        let mut model = JointModel::new(ner, ner_dir, schema(), false, 1, design).unwrap();
+        let ids = Tensor::from_slice(&[2i64, 5, 7, 3, 9, 4, 0]).unsqueeze(0);
+        let mask = Tensor::from_slice(&[1i64, 1, 1, 1, 1, 1, 0]).unsqueeze(0);
+        let (hidden, _, layers) = model.ner.forward_layers(&ids, &mask, None, false).unwrap();
+        let states = model.head_states(&hidden, layers.as_deref()).unwrap();
+        let with_pairs = |pairs: &[(i64, i64)]| {
+            let mut p = crate::relations::head::PairInputs::default();
+            for span in [(1, 2), (3, 4), (4, 6)] {
+                p.mention(0, span, (1, 6), 0, span.1 - span.0);
+            }
+            for &(h, t) in pairs {
+                p.pair(h, t);
+            }
+            p
+        };
+        let pairs = [(0, 1), (1, 0), (0, 2), (2, 1)];
+        let all = model
+            .head
+            .forward_t(&states, &mask, &with_pairs(&pairs), false);
+        assert_eq!(all.size(), [4, 1]);
+        // A pair's score does not depend on the other pairs of its batch.
+        for (i, pair) in pairs.iter().enumerate() {
+            let one = model
+                .head
+                .forward_t(&states, &mask, &with_pairs(&[*pair]), false);
+            let diff = (one.get(0) - all.get(i as i64))
+                .abs()
+                .max()
+                .double_value(&[]);
+            assert!(diff < 1e-5, "pair {i}: {diff}");
+        }
+        let out = tmp.path().join("relations");
+        model.save(&out, false).unwrap();
+        let loaded = JointModel::load(&out, Device::Cpu).unwrap();
+        assert!(loaded.settings.head.pair_markers);
+        let again = loaded
+            .head
+            .forward_t(&states, &mask, &with_pairs(&pairs), false);
+        let diff = (&again - &all).abs().max().double_value(&[]);
+        assert!(diff < 1e-6, "{diff}");
+        // The marker vectors are in the saved weights and change the scores.
+        let _guard = tch::no_grad_guard();
+        let mut markers = 0;
+        for (name, mut var) in loaded.ner.vs.variables() {
+            if name.contains("markers") {
+                let _ = var.zero_();
+                markers += 1;
+            }
+        }
+        assert_eq!(markers, 2);
+        let unmarked = loaded
+            .head
+            .forward_t(&states, &mask, &with_pairs(&pairs), false);
+        let diff = (&unmarked - &all).abs().max().double_value(&[]);
+        assert!(diff > 1e-4, "{diff}");
+    }
+
+    #[test]
+    fn pair_markers_need_encoder_layers_of_the_head() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ner_dir = tmp.path().join("ner");
+        let ner = two_layer_tagger(&ner_dir);
+        let design = HeadDesign {
+            encoder_layers: 0,
+            pair_markers: true,
+            ..LAYER_1
+        };
+        let err = JointModel::new(ner, ner_dir, schema(), false, 1, design)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("pair markers need"), "{err}");
     }
 
     #[test]

@@ -72,6 +72,9 @@ pub struct RelationTrainConfig {
     /// Max-pool the pair's sentence into its representation too.
     #[serde(default)]
     pub sentence_context: bool,
+    /// [`crate::relations::head::HeadConfig::pair_markers`].
+    #[serde(default)]
+    pub pair_markers: bool,
     /// Which epoch's model is kept.
     #[serde(default)]
     pub keep: Keep,
@@ -108,6 +111,7 @@ impl Default for RelationTrainConfig {
             positive_weight: 1.0,
             encoder_layers: 0,
             sentence_context: false,
+            pair_markers: false,
             keep: Keep::Best,
             thresholds_from: None,
             mention_swaps: 0,
@@ -220,6 +224,7 @@ pub fn train(
                 pair_context: cfg.pair_context,
                 sentence_context: cfg.sentence_context,
                 encoder_layers: cfg.encoder_layers,
+                pair_markers: cfg.pair_markers,
             },
         )?;
         let state = State {
