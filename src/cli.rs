@@ -57,6 +57,16 @@ pub enum Command {
     Schema(SchemaCommand),
     /// Show the runtime: libtorch, threads, devices.
     Info,
+    /// Combine several models' annotations of the same documents (an ensemble): a mention is
+    /// kept when most models find it, a relation when its mean score reaches the threshold.
+    #[command(
+        after_help = "Example (members run with a low threshold so the mean sees their scores):\n  \
+        ertag annotate test.json --from conll04 --relation-model m1 --relation-threshold 0.05 -o m1.jsonl\n  \
+        ertag annotate test.json --from conll04 --relation-model m2 --relation-threshold 0.05 -o m2.jsonl\n  \
+        ertag annotate test.json --from conll04 --relation-model m3 --relation-threshold 0.05 -o m3.jsonl\n  \
+        ertag vote m1.jsonl m2.jsonl m3.jsonl --schema m1/schema.toml -o test.pred.jsonl"
+    )]
+    Vote(VoteArgs),
 }
 
 /// Where documents come from, in which format.
@@ -88,6 +98,30 @@ pub struct ConvertArgs {
     /// Output format; guessed from the output path, default jsonl.
     #[arg(long, value_enum)]
     pub to: Option<Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct VoteArgs {
+    /// The members' annotations of the same documents, one file or directory per model (one
+    /// alone is held to the threshold).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Input format; guessed from each path when left out.
+    #[arg(long, value_enum)]
+    pub from: Option<Format>,
+    /// Output file or directory (`-` for standard output).
+    #[arg(short, long, default_value = "-")]
+    pub output: PathBuf,
+    /// Output format; guessed from the output path, default jsonl.
+    #[arg(long, value_enum)]
+    pub to: Option<Format>,
+    /// Keep a relation whose mean score over the members (0 where a member left it out) is at
+    /// least this.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f32,
+    /// The relation schema, for its symmetric labels (either argument order is one relation).
+    #[arg(long)]
+    pub schema: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -448,6 +482,7 @@ pub fn run(command: Command, diag: &mut Diagnostics) -> crate::Result<()> {
         }
         Command::Annotate(args) => commands::annotate::run(&args, diag),
         Command::Eval(args) => commands::eval::run(&args, diag),
+        Command::Vote(args) => commands::vote::run(&args, diag),
         Command::Train(TrainCommand::Ner(args)) => commands::train::ner(&args, diag),
         Command::Train(TrainCommand::Relations(args)) => commands::train::relations(&args, diag),
         Command::Schema(SchemaCommand::Check { file }) => commands::schema::check(&file),

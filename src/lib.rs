@@ -17,6 +17,7 @@ pub mod annotate;
 pub mod augment;
 pub mod cli;
 pub mod commands;
+pub mod ensemble;
 pub mod eval;
 pub mod ner;
 pub mod relations;

@@ -175,11 +175,18 @@ fn joint_training_on_conll04_annotates_and_resumes() {
         "2",
         false,
         &base2,
-        &["--encoder-layers", "1", "--mention-swaps", "1"],
+        &[
+            "--encoder-layers",
+            "1",
+            "--mention-swaps",
+            "1",
+            "--pair-markers",
+        ],
     );
     let settings: Value =
         serde_json::from_str(&std::fs::read_to_string(own.join("relation.json")).unwrap()).unwrap();
     assert_eq!(settings["head"]["encoder_layers"], 1);
+    assert_eq!(settings["head"]["pair_markers"], true);
     let config = std::fs::read_to_string(own.join("config.json")).unwrap();
     assert!(!config.contains("output_hidden_states"), "{config}");
     let own_log: Vec<Value> = read_jsonl(&own.join("train_log.jsonl"));
@@ -227,6 +234,60 @@ fn joint_training_on_conll04_annotates_and_resumes() {
     assert_eq!(thresholds(&last).0, thresholds(&full).0);
     assert_eq!(thresholds(&last).1, true);
     assert_eq!(annotate_test(&last).len(), 30);
+
+    // The three models as an ensemble: each annotates with a low threshold, `ertag vote`
+    // keeps the mentions most of them found and the relations whose mean score is 0.5 or more.
+    let members: Vec<PathBuf> = [&full, &own, &last]
+        .iter()
+        .enumerate()
+        .map(|(i, model)| {
+            let out = tmp.path().join(format!("member{i}.jsonl"));
+            ertag_ok(&[
+                "annotate",
+                test.to_str().unwrap(),
+                "--from",
+                "conll04",
+                "--relation-model",
+                model.to_str().unwrap(),
+                "--relation-threshold",
+                "0.05",
+                "-o",
+                out.to_str().unwrap(),
+            ]);
+            out
+        })
+        .collect();
+    let voted = tmp.path().join("voted.jsonl");
+    let mut args = vec!["vote"];
+    args.extend(members.iter().map(|p| p.to_str().unwrap()));
+    args.extend([
+        "--schema",
+        schema.to_str().unwrap(),
+        "-o",
+        voted.to_str().unwrap(),
+    ]);
+    ertag_ok(&args);
+    let voted = check_annotated(&voted, &schema_labels(&schema));
+    let members: Vec<Vec<Document>> = members.iter().map(|p| read_jsonl(p)).collect();
+    assert_eq!(voted.len(), 30);
+    for (i, d) in voted.iter().enumerate() {
+        let found = |e: &ertag::Entity| {
+            members
+                .iter()
+                .filter(|m| {
+                    m[i].entities
+                        .iter()
+                        .any(|x| (x.start, x.end, &x.label) == (e.start, e.end, &e.label))
+                })
+                .count()
+        };
+        for e in &d.entities {
+            assert!(found(e) >= 2, "{}: {e:?} found by {} of 3", d.id, found(e));
+        }
+        for r in &d.relations {
+            assert!(r.score.unwrap() >= 0.5, "{r:?}");
+        }
+    }
     // Thresholds of a model with other labels are refused before training starts.
     let shipped = repo().join("models/relations");
     let refused = train_cmd(

@@ -7,6 +7,7 @@ pub mod info;
 pub mod schema;
 pub mod segment;
 pub mod train;
+pub mod vote;
 
 use crate::error::Diagnostics;
 
