@@ -138,9 +138,8 @@ fn joint_training_on_conll04_annotates_and_resumes() {
 
     // The first 30 test sentences annotated with a trained model, checked.
     let test = first("test", 30, tmp.path());
-    let annotate_test = |model: &Path| {
-        let out = tmp.path().join("annotated.jsonl");
-        ertag_ok(&[
+    let annotate_into = |model: &Path, out: &Path, extra: &[&str]| {
+        let mut args = vec![
             "annotate",
             test.to_str().unwrap(),
             "--from",
@@ -149,9 +148,13 @@ fn joint_training_on_conll04_annotates_and_resumes() {
             model.to_str().unwrap(),
             "-o",
             out.to_str().unwrap(),
-        ]);
-        check_annotated(&out, &schema_labels(&schema))
+        ];
+        args.extend_from_slice(extra);
+        ertag_ok(&args);
+        check_annotated(out, &schema_labels(&schema))
     };
+    let annotate_test =
+        |model: &Path| annotate_into(model, &tmp.path().join("annotated.jsonl"), &[]);
     let docs = annotate_test(&full);
     assert_eq!(docs.len(), 30);
     assert!(docs.iter().any(|d| !d.entities.is_empty()));
@@ -242,18 +245,7 @@ fn joint_training_on_conll04_annotates_and_resumes() {
         .enumerate()
         .map(|(i, model)| {
             let out = tmp.path().join(format!("member{i}.jsonl"));
-            ertag_ok(&[
-                "annotate",
-                test.to_str().unwrap(),
-                "--from",
-                "conll04",
-                "--relation-model",
-                model.to_str().unwrap(),
-                "--relation-threshold",
-                "0.05",
-                "-o",
-                out.to_str().unwrap(),
-            ]);
+            annotate_into(model, &out, &["--relation-threshold", "0.05"]);
             out
         })
         .collect();
